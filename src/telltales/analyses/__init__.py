@@ -1,0 +1,1 @@
+"""Providers of shared per-image inputs (see ``telltales.analysis``)."""

@@ -1,0 +1,160 @@
+"""``inspect``: one image in, one :class:`~telltales.report.Report` out."""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+from typing import Any
+
+from .analysis import DEFAULT_WORKING_SIZE, Analysis
+from .errors import ImageError
+from .findings import Finding, ManualCheck, Result, Status
+from .fusion import Fusion
+from .image import DEFAULT_MAX_PIXELS, Image, load_image
+from .registry import Cue, select
+from .report import Report
+from .taxonomy import HARD_OBJECTS, ITEMS
+
+try:
+    __version__ = _dist_version("telltales")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0+unknown"
+
+
+def run_cue(c: Cue, analysis: Analysis) -> tuple[Finding, tuple[ManualCheck, ...]]:
+    """Run one cue, never letting it crash the report: a failure becomes an error finding."""
+    t0 = time.perf_counter()
+    try:
+        result = c.func(analysis)
+        if not isinstance(result, Result):
+            raise TypeError(f"cue returned {type(result).__name__}, not Result")
+    except ImportError as exc:
+        result = Result.error(f"a package this cue needs is missing ({exc.name or exc}); run install.sh")
+    except Exception as exc:  # noqa: BLE001 - a cue bug must not lose the image
+        result = Result.error(f"cue failed: {type(exc).__name__}: {exc}")
+    finding = Finding(
+        cue=c.id,
+        category=c.category,
+        status=result.status,
+        strength=result.strength,
+        reason=result.reason,
+        regions=result.regions,
+        details=result.details,
+        seconds=time.perf_counter() - t0,
+        version=c.version,
+        decisive=result.decisive,
+    )
+    return finding, result.manual
+
+
+def manual_checks_for(
+    cues: list[Cue], findings: list[Finding], raised: list[ManualCheck]
+) -> tuple[ManualCheck, ...]:
+    """Taxonomy items no cue automated (or whose cue failed), then what cues raised."""
+    automated = {f.cue for f in findings if f.status != Status.ERROR}
+    out = list(raised)
+    seen = {m.cue for m in raised}
+    for item in ITEMS:
+        if item.id not in automated and item.id not in seen:
+            out.append(ManualCheck(item.id, item.guidance))
+    return tuple(out)
+
+
+def degradation_notes(image: Image) -> list[str]:
+    notes = []
+    if max(image.size) < 256:
+        notes.append(f"tiny image ({image.width}x{image.height})")
+    return notes
+
+
+def version_info(cues: list[Cue], fusion: Fusion) -> dict[str, Any]:
+    return {
+        "telltales": __version__,
+        "fusion": fusion.name,
+        "cues": {c.id: c.version for c in cues},
+    }
+
+
+def analyse(
+    image: Image,
+    *,
+    cues: list[Cue],
+    fusion: Fusion,
+    working_size: int = DEFAULT_WORKING_SIZE,
+) -> Report:
+    """Run ``cues`` on a loaded image and fuse their findings."""
+    t0 = time.perf_counter()
+    analysis = Analysis(image, working_size=working_size)
+    findings: list[Finding] = []
+    raised: list[ManualCheck] = []
+    for c in cues:
+        finding, manual = run_cue(c, analysis)
+        findings.append(finding)
+        raised.extend(manual)
+    v = fusion.combine(findings, degraded=degradation_notes(image))
+    return Report(
+        path=image.path,
+        sha256=image.sha256,
+        verdict=v.verdict,
+        p_generated=v.p_generated,
+        reasons=v.reasons,
+        error=None,
+        findings=tuple(findings),
+        manual_checks=manual_checks_for(cues, findings, raised),
+        unsure_reason=v.unsure_reason,
+        image=image.describe(),
+        version=version_info(cues, fusion),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def error_report(path: str | None, message: str, cues: list[Cue], fusion: Fusion, sha256: str | None = None) -> Report:
+    return Report(
+        path=path,
+        sha256=sha256,
+        verdict="unsure",
+        p_generated=0.5,
+        reasons=(),
+        error=message,
+        unsure_reason="the file could not be analysed",
+        version=version_info(cues, fusion),
+    )
+
+
+def inspect(
+    source: Any,
+    *,
+    cues: list[str] | None = None,
+    fusion: Fusion | str | None = None,
+    working_size: int = DEFAULT_WORKING_SIZE,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    on_error: str = "raise",
+) -> Report:
+    """Tell whether ``source`` (a path, bytes, file object or PIL image) was generated, and why.
+
+    ``cues`` limits the checks to these ids or prefixes (``["provenance"]``).
+    ``fusion`` is a :class:`Fusion` or the path of a fusion JSON file.
+    ``on_error="report"`` returns a report with ``error`` set instead of raising
+    :class:`~telltales.errors.ImageError` for unreadable input.
+
+    >>> import telltales
+    >>> r = telltales.inspect("photo.jpg")          # doctest: +SKIP
+    >>> r.verdict, round(r.p_generated, 2)           # doctest: +SKIP
+    ('unsure', 0.5)
+    """
+    if on_error not in ("raise", "report"):
+        raise ValueError(f"on_error must be 'raise' or 'report', got {on_error!r}")
+    chosen = select(cues)
+    fus = fusion if isinstance(fusion, Fusion) else Fusion.load(fusion)
+    try:
+        image = load_image(source, max_pixels=max_pixels)
+    except ImageError as exc:
+        if on_error == "raise":
+            raise
+        path = str(source) if isinstance(source, str) or hasattr(source, "__fspath__") else None
+        return error_report(path, str(exc), chosen, fus)
+    return analyse(image, cues=chosen, fusion=fus, working_size=working_size)
+
+
+__all__ = ["inspect", "analyse", "HARD_OBJECTS"]

@@ -1,0 +1,212 @@
+"""The command line: one command tree, generated from the registry where it can be."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import TelltalesError
+
+
+def _cue_list(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+cues_option = click.option(
+    "--cues", metavar="IDS",
+    help="Comma-separated cue ids or prefixes to run (default: all). Example: provenance,noise.jpeg",
+)
+fusion_option = click.option(
+    "--fusion", type=click.Path(dir_okay=False), default=None,
+    help="A fusion JSON file (from `telltales calibrate`) instead of the shipped one.",
+)
+max_pixels_option = click.option(
+    "--max-pixels", type=click.IntRange(min=1), default=150_000_000, show_default=True,
+    help="Refuse images with more pixels than this (decompression-bomb guard).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="telltales")
+def cli() -> None:
+    """Tell whether an image was made by an AI image generator, and show why.
+
+    \b
+    Examples:
+      telltales inspect photo.jpg
+      telltales inspect a.png b.jpg --json
+      telltales scan ./folder --out results.jsonl --jobs 2
+      telltales taxonomy
+    """
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per image (JSON Lines).")
+@click.option("--verbose", "-v", is_flag=True, help="Show every cue and every manual check.")
+@click.option("--overlay", type=click.Path(file_okay=False), default=None,
+              help="Write a PNG per image with the evidence regions drawn on it into this folder.")
+@cues_option
+@fusion_option
+@max_pixels_option
+def inspect(files, as_json, verbose, overlay, cues, fusion, max_pixels) -> None:
+    """Analyse images and say: generated, real or unsure, and why.
+
+    \b
+    Examples:
+      telltales inspect photo.jpg
+      telltales inspect a.png b.jpg --json
+      telltales inspect photo.jpg --cues provenance --overlay out/
+
+    Exits 1 if any file could not be analysed (its result says why).
+    """
+    from .api import inspect as inspect_one
+    from .fusion import Fusion
+
+    fus = Fusion.load(fusion)
+    failed = 0
+    color = sys.stdout.isatty()
+    for i, path in enumerate(files):
+        report = inspect_one(path, cues=_cue_list(cues), fusion=fus, max_pixels=max_pixels, on_error="report")
+        failed += report.error is not None
+        if as_json:
+            click.echo(report.to_json())
+        else:
+            from .report import render_text
+
+            if i:
+                click.echo()
+            click.echo(render_text(report, verbose=verbose, color=color))
+        if overlay and report.error is None:
+            from .overlay import write_overlay
+
+            out = write_overlay(path, report, Path(overlay))
+            if not as_json:
+                click.echo(f"  overlay: {out}")
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="JSON Lines file; an existing one is resumed (done paths are skipped).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write a CSV summary of every row in --out.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Parallel worker processes.")
+@click.option("--no-recursive", is_flag=True, help="Do not descend into sub-folders.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+@cues_option
+@fusion_option
+@max_pixels_option
+def scan(inputs, out, csv_path, jobs, no_recursive, quiet, cues, fusion, max_pixels) -> None:
+    """Analyse a folder or glob of any size into a JSON Lines file, resumably.
+
+    Each result is written as soon as it is computed; run the same command again
+    after a crash and it continues where it stopped. Bad files become rows with
+    an "error". Prints a JSON summary at the end.
+
+    \b
+    Examples:
+      telltales scan ./photos --out results.jsonl --jobs 2
+      telltales scan "shots/**/*.jpg" --out results.jsonl --csv results.csv
+    """
+    from .scan import scan as run_scan
+    from .scan import write_csv
+
+    summary = run_scan(
+        inputs, out, jobs=jobs, cues=_cue_list(cues), fusion=fusion, max_pixels=max_pixels,
+        progress=not quiet, recursive=not no_recursive,
+    )
+    result = summary.to_dict()
+    result["out"] = str(out)
+    if csv_path:
+        result["csv_rows"] = write_csv(out, csv_path)
+        result["csv"] = str(csv_path)
+    click.echo(json.dumps(result, indent=2))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+@click.option("--manual", is_flag=True, help="Only the items a person must check.")
+def taxonomy(as_json, manual) -> None:
+    """The checklist: every cue of the taxonomy, automated or manual.
+
+    \b
+    Examples:
+      telltales taxonomy
+      telltales taxonomy --json
+    """
+    from .registry import all_cues
+    from .taxonomy import CATEGORIES, ITEMS
+
+    registered = {c.id: c for c in all_cues()}
+    rows = []
+    for item in ITEMS:
+        c = registered.get(item.id)
+        if manual and c:
+            continue
+        rows.append({
+            "id": item.id, "category": item.category,
+            "automated": c is not None, "version": c.version if c else None,
+            "needs": list(c.needs) if c else [], "failure": item.failure,
+            "check": c.summary if c else item.guidance,
+        })
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for cat, title in CATEGORIES.items():
+        group = [r for r in rows if r["category"] == cat]
+        if not group:
+            continue
+        click.echo(title)
+        for r in group:
+            mark = "auto  " if r["automated"] else "manual"
+            click.echo(f"  [{mark}] {r['id']:<30} {r['failure']}")
+    n_auto = sum(r["automated"] for r in rows)
+    click.echo(f"\n{n_auto} automated, {len(rows) - n_auto} manual")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--kind", type=click.Choice(["sd-png", "camera-jpeg", "plain-png"]), default="sd-png",
+              show_default=True, help="Which example to make.")
+def example(out, kind) -> None:
+    """Write a synthetic example image to try telltales on.
+
+    sd-png carries the generation parameters Stable Diffusion web UIs write;
+    camera-jpeg carries camera EXIF; plain-png carries no metadata.
+
+    \b
+    Examples:
+      telltales example example.png && telltales inspect example.png
+      telltales example cam.jpg --kind camera-jpeg
+    """
+    from .example import make_example
+
+    Path(out).write_bytes(make_example(kind))
+    click.echo(out)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except TelltalesError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

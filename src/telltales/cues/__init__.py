@@ -1,0 +1,1 @@
+"""The cues, one module each, grouped by the taxonomy's categories."""

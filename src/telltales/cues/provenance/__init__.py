@@ -1,0 +1,1 @@
+"""Supplementary cues: metadata and provenance."""

@@ -1,0 +1,1 @@
+"""Byte-level readers for container formats (no pixel decoding)."""

@@ -1,0 +1,106 @@
+"""JPEG marker segments, read from bytes without decoding pixels.
+
+Used by the metadata cues (APPn, COM), the JPEG-history cue (DQT) and the
+``stripped`` evaluation condition (drop metadata segments, keep entropy data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SOI = b"\xff\xd8"
+# markers without a length field
+_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+
+
+@dataclass(frozen=True)
+class Segment:
+    marker: int  # 0xE1 for APP1, 0xDB for DQT, ...
+    offset: int  # offset of the 0xFF marker byte
+    payload: bytes  # bytes after the length field
+
+    @property
+    def name(self) -> str:
+        m = self.marker
+        if 0xE0 <= m <= 0xEF:
+            return f"APP{m - 0xE0}"
+        return {0xDB: "DQT", 0xC4: "DHT", 0xDA: "SOS", 0xFE: "COM", 0xDD: "DRI"}.get(
+            m, f"SOF{m - 0xC0}" if 0xC0 <= m <= 0xCF else f"0x{m:02X}"
+        )
+
+
+def is_jpeg(data: bytes) -> bool:
+    return data[:2] == SOI
+
+
+def segments(data: bytes) -> list[Segment]:
+    """The header segments of a JPEG up to and including the first SOS.
+
+    Stops quietly at the first malformed marker: a truncated file yields what
+    could be read.
+    """
+    if not is_jpeg(data):
+        return []
+    out: list[Segment] = []
+    i = 2
+    n = len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            break
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in _STANDALONE:
+            i += 2
+            continue
+        if marker == 0xD9:
+            break
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if length < 2 or i + 2 + length > n:
+            break
+        out.append(Segment(marker, i, data[i + 4 : i + 2 + length]))
+        if marker == 0xDA:
+            break
+        i += 2 + length
+    return out
+
+
+def quantisation_tables(data: bytes) -> dict[int, list[int]]:
+    """DQT tables by id, 64 values each in zig-zag order as stored."""
+    tables: dict[int, list[int]] = {}
+    for seg in segments(data):
+        if seg.marker != 0xDB:
+            continue
+        p = seg.payload
+        j = 0
+        while j < len(p):
+            pq, tq = p[j] >> 4, p[j] & 0x0F
+            j += 1
+            size = 128 if pq else 64
+            raw = p[j : j + size]
+            if len(raw) < size:
+                break
+            if pq:
+                tables[tq] = [int.from_bytes(raw[k : k + 2], "big") for k in range(0, 128, 2)]
+            else:
+                tables[tq] = list(raw)
+            j += size
+    return tables
+
+
+METADATA_MARKERS = frozenset({*range(0xE1, 0xF0), 0xFE})  # APP1..APP15 and COM; APP0 (JFIF) kept
+
+
+def strip_metadata(data: bytes) -> bytes:
+    """The same JPEG with APP1-APP15 and COM segments removed, entropy data untouched."""
+    segs = segments(data)
+    if not segs or segs[-1].marker != 0xDA:
+        raise ValueError("not a complete JPEG header")
+    out = bytearray(SOI)
+    for seg in segs[:-1]:
+        if seg.marker in METADATA_MARKERS:
+            continue
+        out += data[seg.offset : seg.offset + 4 + len(seg.payload)]
+    out += data[segs[-1].offset :]
+    return bytes(out)

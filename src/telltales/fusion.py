@@ -1,0 +1,179 @@
+"""The one place where evidence becomes a verdict.
+
+A fusion model is a small JSON file (``telltales/models/fusion.json`` ships
+with the package; ``--fusion FILE`` swaps it). For each cue it holds two
+weights: ``w`` multiplies the cue's signed score (+strength for generated
+evidence, -strength for real evidence, 0 for clear) and ``w_applicable`` is
+added when the cue could decide at all. "Not applicable" contributes nothing:
+it is absence of information, never a 0 score. The sum of contributions plus
+an intercept is a logit; an optional Platt calibration ``(a, b)`` maps it to
+``p_generated = sigmoid(a * logit + b)``.
+
+Decisive findings (a valid C2PA signature that declares generation) set the
+verdict to generated on their own. Everything else is weighed: the verdict is
+"generated" above ``thresholds.generated``, "real" below ``thresholds.real``,
+and "unsure" in between, with the reason it is unsure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import TelltalesError
+from .findings import Finding, Status
+
+DEFAULT_FUSION = "fusion.json"
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str  # generated | real | unsure
+    p_generated: float
+    reasons: tuple[str, ...]
+    unsure_reason: str | None
+    contributions: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    name: str
+    weights: dict[str, dict[str, float]]
+    intercept: float = 0.0
+    default_weight: float = 1.0
+    calibration: tuple[float, float] = (1.0, 0.0)
+    thresholds: dict[str, float] = field(
+        default_factory=lambda: {"generated": 0.8, "real": 0.2}
+    )
+    record: dict[str, Any] = field(default_factory=dict)
+
+    # loading ----------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Fusion:
+        try:
+            thresholds = {k: float(v) for k, v in d.get("thresholds", {}).items()} or {
+                "generated": 0.8,
+                "real": 0.2,
+            }
+            if not 0 <= thresholds["real"] <= thresholds["generated"] <= 1:
+                raise ValueError("thresholds must satisfy 0 <= real <= generated <= 1")
+            cal = d.get("calibration", [1.0, 0.0])
+            return cls(
+                name=str(d["name"]),
+                weights={
+                    k: {"w": float(v.get("w", 0.0)), "w_applicable": float(v.get("w_applicable", 0.0))}
+                    for k, v in d.get("weights", {}).items()
+                },
+                intercept=float(d.get("intercept", 0.0)),
+                default_weight=float(d.get("default_weight", 1.0)),
+                calibration=(float(cal[0]), float(cal[1])),
+                thresholds=thresholds,
+                record=dict(d.get("record", {})),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise TelltalesError(f"fusion file is malformed: {exc}") from None
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Fusion:
+        """The fusion in ``path``, or the one shipped with telltales."""
+        try:
+            if path is None:
+                text = resources.files("telltales.models").joinpath(DEFAULT_FUSION).read_text()
+            else:
+                text = Path(path).read_text()
+            return cls.from_dict(json.loads(text))
+        except OSError as exc:
+            raise TelltalesError(f"cannot read fusion file {path}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise TelltalesError(f"fusion file {path} is not JSON: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "intercept": self.intercept,
+            "default_weight": self.default_weight,
+            "calibration": list(self.calibration),
+            "thresholds": self.thresholds,
+            "weights": self.weights,
+            "record": self.record,
+        }
+
+    # combining --------------------------------------------------------------------
+    def contribution(self, f: Finding) -> float:
+        """This finding's additive share of the logit (0 when not applicable or an error)."""
+        score = f.score
+        if score is None:
+            return 0.0
+        w = self.weights.get(f.cue, {"w": self.default_weight, "w_applicable": 0.0})
+        return w["w"] * score + w["w_applicable"]
+
+    def combine(self, findings: list[Finding], *, degraded: list[str] | None = None) -> Verdict:
+        degraded = degraded or []
+        decisive = [f for f in findings if f.decisive and f.status == Status.GENERATED]
+        contributions = {f.cue: self.contribution(f) for f in findings}
+        logit = self.intercept + sum(contributions.values())
+        a, b = self.calibration
+        p = _sigmoid(a * logit + b)
+
+        evidence = sorted(
+            (f for f in findings if f.status in (Status.GENERATED, Status.REAL)),
+            key=lambda f: -abs(contributions.get(f.cue, 0.0)),
+        )
+        reasons = tuple(f"{f.cue}: {f.reason}" for f in decisive) + tuple(
+            f"{f.cue}: {f.reason}" for f in evidence if f not in decisive
+        )
+        if decisive:
+            return Verdict("generated", max(p, 0.99), reasons, None, contributions)
+
+        if p >= self.thresholds["generated"]:
+            verdict = "generated"
+        elif p <= self.thresholds["real"]:
+            verdict = "real"
+        else:
+            verdict = "unsure"
+        unsure_reason = self._why_unsure(p, findings, contributions, degraded) if verdict == "unsure" else None
+        return Verdict(verdict, p, reasons, unsure_reason, contributions)
+
+    def _why_unsure(
+        self,
+        p: float,
+        findings: list[Finding],
+        contributions: dict[str, float],
+        degraded: list[str],
+    ) -> str:
+        towards_gen = [f for f in findings if contributions.get(f.cue, 0) > 0.5 and f.status == Status.GENERATED]
+        towards_real = [f for f in findings if contributions.get(f.cue, 0) < -0.5 and f.status == Status.REAL]
+        applicable = [f for f in findings if f.status not in (Status.NOT_APPLICABLE, Status.ERROR)]
+        parts: list[str] = []
+        if towards_gen and towards_real:
+            parts.append(
+                "conflicting evidence: "
+                + ", ".join(f.cue for f in towards_gen)
+                + " point to generated, "
+                + ", ".join(f.cue for f in towards_real)
+                + " to a real photo"
+            )
+        elif not any(f.status in (Status.GENERATED, Status.REAL) for f in findings):
+            if applicable:
+                parts.append(
+                    f"no cue found evidence either way ({len(applicable)} of {len(findings)} "
+                    "cues could check this image)"
+                )
+            else:
+                parts.append("no cue could check this image")
+        else:
+            parts.append(f"evidence too weak to decide (p_generated {p:.2f})")
+        if degraded:
+            parts.append("input is degraded: " + "; ".join(degraded))
+        return "; ".join(parts)

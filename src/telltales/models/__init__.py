@@ -1,0 +1,1 @@
+"""Small files shipped with telltales: the fusion model and packaged detectors."""

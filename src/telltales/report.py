@@ -1,0 +1,107 @@
+"""The report for one image: a frozen record, its JSON form and its terminal form."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .findings import Finding, ManualCheck, Status
+from .taxonomy import CATEGORIES
+
+
+@dataclass(frozen=True)
+class Report:
+    path: str | None
+    sha256: str | None
+    verdict: str
+    p_generated: float
+    reasons: tuple[str, ...]
+    error: str | None
+    findings: tuple[Finding, ...] = ()
+    manual_checks: tuple[ManualCheck, ...] = ()
+    unsure_reason: str | None = None
+    image: dict[str, Any] = field(default_factory=dict)
+    version: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def finding(self, cue_id: str) -> Finding | None:
+        return next((f for f in self.findings if f.cue == cue_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "verdict": self.verdict,
+            "p_generated": round(self.p_generated, 4),
+            "unsure_reason": self.unsure_reason,
+            "reasons": list(self.reasons),
+            "error": self.error,
+            "image": self.image,
+            "findings": [f.to_dict() for f in self.findings],
+            "manual_checks": [m.to_dict() for m in self.manual_checks],
+            "version": self.version,
+            "seconds": round(self.seconds, 4),
+        }
+
+    def to_json(self, **kw: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kw)
+
+
+_MARK = {
+    Status.GENERATED: "!!",
+    Status.REAL: "ok",
+    Status.CLEAR: "--",
+    Status.NOT_APPLICABLE: "  ",
+    Status.ERROR: "ER",
+}
+
+
+def render_text(report: Report, *, verbose: bool = False, color: bool = False) -> str:
+    """A readable summary for the terminal."""
+
+    def paint(s: str, code: str) -> str:
+        return f"\033[{code}m{s}\033[0m" if color else s
+
+    lines: list[str] = []
+    name = report.path or "<image>"
+    if report.error:
+        lines.append(f"{name}: ERROR {report.error}")
+        return "\n".join(lines)
+    vcode = {"generated": "1;31", "real": "1;32", "unsure": "1;33"}[report.verdict]
+    lines.append(
+        f"{name}: {paint(report.verdict.upper(), vcode)}  p_generated={report.p_generated:.2f}"
+    )
+    im = report.image
+    if im:
+        lines.append(f"  {im.get('format')} {im.get('width')}x{im.get('height')}, {im.get('bytes')} bytes")
+        for w in im.get("warnings", []):
+            lines.append(f"  note: {w}")
+    if report.unsure_reason:
+        lines.append(f"  unsure because {report.unsure_reason}")
+    if report.reasons:
+        lines.append("  why:")
+        lines.extend(f"   - {r}" for r in report.reasons[:8])
+    by_cat: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        by_cat.setdefault(f.category, []).append(f)
+    lines.append("  evidence by category:")
+    for cat, title in CATEGORIES.items():
+        fs = by_cat.get(cat, [])
+        if not fs:
+            continue
+        shown = [f for f in fs if verbose or f.status not in (Status.NOT_APPLICABLE,)]
+        n_na = len(fs) - len(shown)
+        lines.append(f"   {title}" + (f" ({n_na} not applicable)" if n_na else ""))
+        for f in shown:
+            strength = "" if f.strength is None else f" {f.strength:.2f}"
+            where = f" at {len(f.regions)} region(s)" if f.regions else ""
+            lines.append(f"    [{_MARK[f.status]}] {f.cue}{strength}: {f.reason}{where}")
+    if report.manual_checks:
+        lines.append(f"  for a person to check ({len(report.manual_checks)}):")
+        limit = None if verbose else 6
+        for m in report.manual_checks[:limit]:
+            lines.append(f"   - {m.cue}: {m.guidance}")
+        if limit and len(report.manual_checks) > limit:
+            lines.append(f"   ... and {len(report.manual_checks) - limit} more (--verbose or --json)")
+    return "\n".join(lines)

@@ -118,6 +118,8 @@ ITEMS: tuple[Item, ...] = (
          "(needs software) A Fourier spectrum of the noise residual shows grid-like peaks."),
     Item("noise.residual", "missing camera sensor noise; unnatural local pixel correlations",
          "(needs software) Inspect the noise residual for sensor noise."),
+    Item("noise.learned", "low-level traces a small trained detector recognises",
+         "(needs software) A detector trained on generated and real images scores the pixels."),
     Item("noise.jpeg", "no camera-like JPEG history",
          "(needs software) Compare the JPEG quantisation tables with camera tables."),
     Item("details.texture", "smudged background, repeated textures, melted small objects",

@@ -1,0 +1,1 @@
+"""Cues of the taxonomy category: physics."""

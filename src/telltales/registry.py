@@ -104,12 +104,15 @@ def select(ids: list[str] | None = None, categories: list[str] | None = None) ->
     """Cues by id (exact or prefix such as ``provenance``) and/or category."""
     from .errors import TelltalesError
 
+    def matches(cue_id: str, pattern: str) -> bool:
+        return cue_id == pattern or cue_id.startswith(pattern + ".")
+
     chosen = all_cues()
     if ids:
-        unknown = [i for i in ids if not any(c.id == i or c.id.startswith(i + ".") for c in chosen)]
+        unknown = [i for i in ids if not any(matches(t, i) for t in BY_ID)]
         if unknown:
             raise TelltalesError(f"unknown cue(s) {unknown}; see `telltales taxonomy`")
-        chosen = [c for c in chosen if any(c.id == i or c.id.startswith(i + ".") for i in ids)]
+        chosen = [c for c in chosen if any(matches(c.id, i) for i in ids)]
     if categories:
         chosen = [c for c in chosen if c.category in categories]
     return chosen

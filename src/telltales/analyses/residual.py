@@ -1,0 +1,58 @@
+"""The noise residual: what is left of an image once its content is removed.
+
+Cameras leave sensor noise, demosaicing and JPEG traces in this residual;
+generators leave the periodic fingerprints of their upsampling layers. The
+residual is ``x - median3x3(x)`` of the luma, a cheap edge-preserving
+denoiser (Corvi et al. 2023 use a learned one; the median keeps the
+periodic patterns that matter here).
+
+``residual`` (shared input) is computed at the working size; cues that need
+the native pixel grid (where upsampling and JPEG-block traces live) call
+:func:`native_crops` and :func:`highpass` on ``a.native`` instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis import Analysis, provider
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """float32 Rec. 601 luma in grey levels (0-255)."""
+    x = rgb.astype(np.float32)
+    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+
+
+def highpass(gray: np.ndarray) -> np.ndarray:
+    """``gray - median3x3(gray)`` as float32 (same units as ``gray``)."""
+    import cv2
+
+    g = np.ascontiguousarray(gray, dtype=np.float32)
+    if min(g.shape) < 3:
+        return np.zeros_like(g)
+    return g - cv2.medianBlur(g, 3)
+
+
+def native_crops(shape: tuple[int, int], size: int, max_tiles: int = 4) -> list[tuple[int, int]]:
+    """Top-left corners (y, x) of up to ``max_tiles`` ``size``-pixel tiles, 8-aligned.
+
+    Tiles are spread over the central part of the image (where the subject and
+    the focus usually are), aligned to multiples of 8 so JPEG blocks keep
+    their phase. Empty when the image is smaller than one tile.
+    """
+    h, w = shape
+    if h < size or w < size:
+        return []
+    ny = min(2, h // size)
+    nx = min(2, w // size)
+    ys = np.linspace(0, h - size, ny + 2)[1:-1] if ny > 1 else [(h - size) / 2]
+    xs = np.linspace(0, w - size, nx + 2)[1:-1] if nx > 1 else [(w - size) / 2]
+    out = [(int(y) // 8 * 8, int(x) // 8 * 8) for y in ys for x in xs]
+    return out[:max_tiles]
+
+
+@provider("residual")
+def residual(a: Analysis) -> np.ndarray:
+    """float32 noise residual ``luma - median3x3(luma)`` of ``a.rgb``, in grey levels."""
+    return highpass(luma(a.get("rgb")))

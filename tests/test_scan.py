@@ -1,0 +1,105 @@
+"""scan: survives bad files, resumes after a kill without losing or duplicating rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import encode
+from telltales.example import picture
+from telltales.scan import iter_inputs, read_done, scan, write_csv
+
+
+def _folder(tmp_path: Path, n: int, size=(96, 64)) -> Path:
+    d = tmp_path / "imgs"
+    (d / "sub").mkdir(parents=True)
+    for i in range(n):
+        sub = d / "sub" if i % 3 == 0 else d
+        (sub / f"img{i:03d}.png").write_bytes(encode(picture(*size, seed=i)))
+    (d / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    (d / "notes.txt").write_text("not an image, and not picked up by extension")
+    return d
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_iter_inputs_folders_globs_files(tmp_path):
+    d = _folder(tmp_path, 4)
+    found = list(iter_inputs([str(d)]))
+    assert len(found) == 5 and all(not p.endswith(".txt") for p in found)
+    assert list(iter_inputs([str(d)], recursive=False)) == [p for p in found if "/sub/" not in p]
+    assert len(list(iter_inputs([str(d / "**" / "*.png")]))) == 4
+    assert list(iter_inputs([str(d / "notes.txt")])) == [str(d / "notes.txt")]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_scan_survives_bad_files_and_summarises(tmp_path, jobs):
+    d = _folder(tmp_path, 6)
+    out = tmp_path / "out.jsonl"
+    s = scan([str(d)], out, jobs=jobs, cues=["provenance"], progress=False)
+    rows = _rows(out)
+    assert len(rows) == 7 == s.analysed
+    assert s.errors == 1
+    bad = [r for r in rows if r["error"]]
+    assert bad[0]["path"].endswith("broken.jpg") and bad[0]["verdict"] == "unsure"
+    assert sum(s.verdicts.values()) == 7
+    again = scan([str(d)], out, jobs=jobs, cues=["provenance"], progress=False)
+    assert again.analysed == 0 and again.skipped == 7
+    assert len(_rows(out)) == 7
+
+
+def test_partial_last_line_is_cut_and_redone(tmp_path):
+    d = _folder(tmp_path, 3)
+    out = tmp_path / "out.jsonl"
+    scan([str(d)], out, cues=["provenance"], progress=False)
+    rows = _rows(out)
+    # simulate a kill in the middle of writing the last row
+    text = out.read_text().splitlines(keepends=True)
+    out.write_text("".join(text[:-1]) + text[-1][:25])
+    assert len(read_done(out)) == len(rows) - 1
+    scan([str(d)], out, cues=["provenance"], progress=False)
+    again = _rows(out)
+    assert sorted(r["path"] for r in again) == sorted(r["path"] for r in rows)
+
+
+def test_killed_scan_resumes_without_loss_or_duplicates(tmp_path):
+    d = _folder(tmp_path, 60, size=(640, 480))
+    out = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "telltales", "scan", str(d), "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and out.read_text().count("\n") >= 3:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait()
+    before = out.read_text().count("\n")
+    assert proc.returncode == -signal.SIGKILL, "the scan finished before it could be killed"
+    assert 3 <= before < 61
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    rows = _rows(out)
+    paths = [r["path"] for r in rows]
+    assert len(paths) == len(set(paths)) == 61
+    assert summary["skipped_already_done"] == len(read_done(out)) - summary["analysed"]
+
+
+def test_csv_from_scan(tmp_path):
+    d = _folder(tmp_path, 2)
+    out = tmp_path / "out.jsonl"
+    scan([str(d)], out, cues=["provenance"], progress=False)
+    n = write_csv(out, tmp_path / "out.csv")
+    lines = (tmp_path / "out.csv").read_text().splitlines()
+    assert n == 3 and len(lines) == 4
+    assert lines[0].startswith("path,sha256,verdict,p_generated,error,top_reason")

@@ -150,7 +150,7 @@ def test_cli_example_and_scan(tmp_path):
 
 def test_every_command_has_help_with_an_example():
     runner = CliRunner()
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         res = runner.invoke(cli, [name, "--help"])
         assert res.exit_code == 0
         assert "Example" in res.output, f"`telltales {name} --help` shows no example"

@@ -49,7 +49,7 @@ def test_cue_contract(c, name):
         assert first.strength is None
     for r in first.regions:
         x, y, w, h = r.box
-        assert 0 <= x and 0 <= y and x + w <= image.width and y + h <= image.height
+        assert x >= 0 and y >= 0 and x + w <= image.width and y + h <= image.height
     d = first.to_dict()
     json.dumps(d, allow_nan=False)
     second, _ = run_cue(c, Analysis(image))

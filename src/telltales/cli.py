@@ -192,6 +192,32 @@ def example(out, kind) -> None:
     click.echo(out)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port.")
+@fusion_option
+@max_pixels_option
+def serve(host, port, fusion, max_pixels) -> None:
+    """Serve telltales over HTTP: POST image bytes to /inspect, get the JSON report.
+
+    \b
+    Examples:
+      telltales serve --port 8080
+      curl --data-binary @photo.jpg http://127.0.0.1:8080/inspect
+      curl --data-binary @photo.jpg "http://127.0.0.1:8080/inspect?cues=provenance"
+    """
+    from .serve import make_server
+
+    server = make_server(host, port, fusion=fusion, max_pixels=max_pixels)
+    click.echo(f"telltales listening on http://{host}:{server.server_address[1]}/", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -27,7 +27,7 @@ from typing import Any
 from .errors import TelltalesError
 
 IMAGE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .jfif .png .webp .tif .tiff .bmp .gif .heic .heif .avif .mpo .jp2 .ppm .pgm .pnm".split()
+    [".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif", ".avif", ".mpo", ".jp2", ".ppm", ".pgm", ".pnm"]
 )
 
 

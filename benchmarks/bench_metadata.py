@@ -2,9 +2,10 @@
 
     python benchmarks/bench_metadata.py --data ../shared/data/dev [--condition web] [--limit N]
 
-Conditions: ``published`` (files as stored) and ``web`` (long side <= 1024,
-re-saved as JPEG q80 by Pillow, which keeps EXIF but drops PNG text and XMP,
-as many sites and editors do). Prints, per cue, status counts for real and AI
+Conditions: ``published`` (files as stored), ``web`` (long side <= 1024,
+re-saved as JPEG q80 by Pillow with the EXIF carried over; PNG text, XMP and
+IPTC are dropped, as many editors do) and ``stripped`` (re-saved with no
+metadata at all, as most social sites serve images). Prints, per cue, status counts for real and AI
 files, the AI hit rate per generator family, and the mean time per image.
 """
 
@@ -32,9 +33,19 @@ def web_copy(data: bytes) -> bytes:
     im = PILImage.open(io.BytesIO(data))
     exif = im.info.get("exif")
     im = im.convert("RGB")
+    im.info = {}  # Pillow would otherwise carry comments and XMP over
     im.thumbnail((1024, 1024))
     buf = io.BytesIO()
     im.save(buf, "JPEG", quality=80, **({"exif": exif} if exif else {}))
+    return buf.getvalue()
+
+
+def stripped_copy(data: bytes) -> bytes:
+    """Same size, JPEG quality 80, no metadata at all (as most social sites serve images)."""
+    im = PILImage.open(io.BytesIO(data)).convert("RGB")
+    im.info = {}
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=80)
     return buf.getvalue()
 
 
@@ -46,12 +57,13 @@ def family(generator: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="../shared/data/dev")
-    ap.add_argument("--condition", choices=("published", "web"), default="published")
+    ap.add_argument("--condition", choices=("published", "web", "stripped"), default="published")
     ap.add_argument("--limit", type=int, default=0, help="every n-th file only (0: all)")
     ap.add_argument("--show", action="store_true", help="print each non-n/a finding")
     args = ap.parse_args()
     root = Path(args.data)
-    rows = list(csv.DictReader(open(root / "manifest.tsv"), delimiter="\t"))
+    with open(root / "manifest.tsv") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
     if args.limit:
         rows = rows[:: args.limit]
     cues = [get(c) for c in CUES]
@@ -62,6 +74,8 @@ def main() -> None:
         data = (root / r["file"]).read_bytes()
         if args.condition == "web":
             data = web_copy(data)
+        elif args.condition == "stripped":
+            data = stripped_copy(data)
         a = Analysis(load_image(data))
         for c in cues:
             t0 = time.perf_counter()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +93,7 @@ def _plain(tag: int, value: Any) -> Any:
         text = value.decode("utf-8", "replace").strip("\x00 ")
         return text[:_MAX_TEXT] if text.isprintable() else value[:64].hex()
     if isinstance(value, str):
-        return value.strip("\x00 ").strip()[:_MAX_TEXT]
+        return _mojibake_fixed(value).strip("\x00 ").strip()[:_MAX_TEXT]
     if isinstance(value, tuple):
         return [_plain(0, v) for v in value[:64]]
     if isinstance(value, int | float):
@@ -101,6 +102,16 @@ def _plain(tag: int, value: Any) -> Any:
         return float(value)  # IFDRational
     except (TypeError, ValueError, ZeroDivisionError):
         return str(value)
+
+
+def _mojibake_fixed(s: str) -> str:
+    """EXIF ASCII fields often hold UTF-8 that Pillow read as Latin-1 ('DALLÂ·E'): undo that."""
+    if any("\x80" <= ch <= "\xff" for ch in s):
+        try:
+            return s.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return s
+    return s
 
 
 def _named(ifd: dict[int, Any], names: dict[int, str]) -> dict[str, Any]:
@@ -137,6 +148,12 @@ def parse_exif(data: bytes | None) -> ExifInfo:
     """Parse an EXIF block (with or without the ``Exif\\0\\0`` prefix). Never raises."""
     if not data:
         return ExifInfo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns on corrupt EXIF; the note below says it
+        return _parse_exif(data)
+
+
+def _parse_exif(data: bytes) -> ExifInfo:
     from PIL import ExifTags
     from PIL import Image as PILImage
 
@@ -272,7 +289,7 @@ def xmp_fields(a: Analysis) -> dict[str, list[str]]:
 IIM_NAMES = {
     5: "ObjectName", 25: "Keywords", 65: "OriginatingProgram", 80: "By-line",
     85: "By-lineTitle", 110: "Credit", 115: "Source", 116: "CopyrightNotice",
-    120: "Caption-Abstract", 122: "Writer-Editor", 228: "DigitalSourceType",
+    120: "Caption-Abstract", 122: "Writer-Editor",
 }
 
 

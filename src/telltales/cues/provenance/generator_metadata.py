@@ -84,12 +84,16 @@ _PHRASE = re.compile(
     re.IGNORECASE,
 )
 
+# a whole field that is just a label such as "Contains AI-generated content" (phone editors)
+_AI_LABEL = re.compile(r"(contains\s+)?(generative\s+)?ai[\s-]?(generated|edited)(\s+(content|image|picture|photo))?\.?",
+                       re.IGNORECASE)
+
 # fields whose whole job is to name the tool or the author
 TOOL_FIELDS = {
     "Software", "Make", "Model", "Artist", "HostComputer", "MakerNote", "ProcessingSoftware",
     "xmp:CreatorTool", "tiff:Software", "tiff:Make", "tiff:Model", "photoshop:Credit",
     "dc:creator", "Iptc4xmpCore:CreatorContactInfo", "pdf:Producer", "exif:MakerNote",
-    "Credit", "OriginatingProgram", "By-line", "Source", "Software (PNG)", "Author (PNG)",
+    "stEvt:softwareAgent", "Credit", "OriginatingProgram", "By-line", "Source", "Software (PNG)", "Author (PNG)",
 }
 
 
@@ -150,7 +154,7 @@ def parse_a1111(text: str) -> dict[str, Any] | None:
     """
     lines = text.strip().replace("\r\n", "\n").split("\n")
     idx = next((i for i in range(len(lines) - 1, -1, -1) if _STEPS.search(lines[i])), None)
-    if idx is None:
+    if idx is None or len(lines[idx]) > 50_000:
         return None
     pairs = {k.strip(): v.strip().strip('"') for k, v in _PARAM.findall(lines[idx])}
     if "Steps" not in pairs or len(pairs) < 2:
@@ -322,6 +326,17 @@ _JSON_TOOLS = {
 }
 
 
+def comfy_claim(field_name: str, p: dict[str, Any]) -> Claim:
+    """A ComfyUI graph with a sampler generated pixels; one without may only have processed a photo."""
+    nodes = " ".join(p.get("nodes", []))
+    if "sampler" in nodes.lower():
+        return Claim(field_name, "ComfyUI", "a ComfyUI generation graph", 0.98, p)
+    if "LoadImage" in nodes:
+        return Claim(field_name, "ComfyUI", "a ComfyUI graph that loads a picture but samples "
+                     "nothing (it may only have upscaled or filtered an existing picture)", 0.6, p)
+    return Claim(field_name, "ComfyUI", "a ComfyUI graph with no recognisable sampling step", 0.8, p)
+
+
 def claims_from_text(field_name: str, key: str, text: str) -> list[Claim]:
     """What one text field (PNG chunk, EXIF text, comment) says."""
     claims: list[Claim] = []
@@ -329,10 +344,10 @@ def claims_from_text(field_name: str, key: str, text: str) -> list[Claim]:
     if not text:
         return claims
     data = _json(text)
-    if key == "prompt" and (p := parse_comfy_prompt(data)):
-        claims.append(Claim(field_name, "ComfyUI", "a ComfyUI generation graph", 0.98, p))
-    elif key == "workflow" and (p := parse_comfy_workflow(data)):
-        claims.append(Claim(field_name, "ComfyUI", "a ComfyUI workflow", 0.97, p))
+    if key in ("prompt", "workflow") and (
+        p := parse_comfy_prompt(data) if key == "prompt" else parse_comfy_workflow(data)
+    ):
+        claims.append(comfy_claim(field_name, p))
     elif key == "invokeai_graph" and isinstance(data, dict):
         claims.append(Claim(field_name, "InvokeAI", "an InvokeAI generation graph", 0.97,
                             {"tool": "InvokeAI"}))
@@ -354,13 +369,15 @@ def claims_from_text(field_name: str, key: str, text: str) -> list[Claim]:
     elif key == "Title" and text.lower() == "ai generated image":
         claims.append(Claim(field_name, "NovelAI", "the title 'AI generated image'", 0.9,
                             {"tool": "NovelAI"}))
+    elif _AI_LABEL.fullmatch(text):
+        claims.append(Claim(field_name, "an unnamed AI generator", f"the label '{text}'", 0.9, {}))
     if claims:
         return claims
     name = generator_named(text) if key in TOOL_FIELDS else generator_in_phrase(text)
     if key == "MakerNote" and text.startswith("OpenAI--ImageGeneration"):
         name = "OpenAI DALL-E"
     if name:
-        claims.append(Claim(field_name, name, f"names {name}: '{_short(text)[:120]}'", 0.95,
+        claims.append(Claim(field_name, name, f"a tag naming {name} ('{_short(text)[:120]}')", 0.95,
                             {"tool": name}))
     return claims
 
@@ -378,7 +395,8 @@ def claims_from_source_type(field_name: str, value: str) -> list[Claim]:
     code = value.rstrip("/").rsplit("/", 1)[-1].strip().lower()
     if code in DIGITAL_SOURCE:
         strength, says = DIGITAL_SOURCE[code]
-        return [Claim(field_name, "IPTC digital source type", f"says the image was {says} ({code})",
+        return [Claim(field_name, "IPTC digital source type",
+                      f"an IPTC digital source type saying the image was {says} ({code})",
                       strength, {"digital_source_type": code})]
     return []
 
@@ -391,6 +409,8 @@ def metadata_fields(md: Any, exif: Any, xmp: dict[str, list[str]],
     """Every text field as ``(where, key, text)``."""
     out: list[tuple[str, str, str]] = []
     for k, v in (md.text or {}).items():
+        if k == "XML:com.adobe.xmp":  # read as XMP below
+            continue
         key = {"Software": "Software (PNG)", "Author": "Author (PNG)"}.get(k, k)
         out.append((f"PNG text '{k}'", key, str(v)))
     for k, v in (exif.tags or {}).items():
@@ -417,6 +437,13 @@ def all_claims(fields: list[tuple[str, str, str]]) -> list[Claim]:
     return claims
 
 
+def _summary(params: dict[str, Any]) -> str:
+    parts = [f"{label} {params[k]}" for k, label in (("model", "model"), ("seed", "seed"),
+                                                     ("steps", "steps"), ("sampler", "sampler"))
+             if params.get(k) is not None]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def _best(claims: list[Claim]) -> Claim:
     return max(claims, key=lambda c: (c.strength, len(c.params)))
 
@@ -437,16 +464,17 @@ def generator_metadata(a: Analysis) -> Result:
                                      "(most sites strip it)")
     claims = all_claims(fields)
     if not claims:
+        source = [text for _, key, text in fields if key.endswith("DigitalSourceType")]
         return Result.clear(
             "the file has metadata but none of it names an image generator or holds generation "
             "settings (metadata can be stripped or rewritten, so this proves nothing)",
-            details={"fields": found, "notes": notes})
+            details={"fields": found, "notes": notes, "digital_source_type": source[:3]})
     best = _best(claims)
     params = {k: v for c in sorted(claims, key=lambda c: c.strength) for k, v in c.params.items()}
     params.update(best.params)
     tools = sorted({c.tool for c in claims})
     strength = min(1.0, best.strength + 0.01 * (len({c.field for c in claims}) - 1))
-    what = best.says
+    what = best.says + _summary(params)
     reason = (f"the file's metadata says it came from an image generator: {best.field} holds {what}"
               + (f" (also named: {', '.join(t for t in tools if t != best.tool)})" if len(tools) > 1 else "")
               + ". Metadata can be forged, but it is rarely written by hand.")

@@ -85,8 +85,8 @@ STRENGTH_CAPTURE_UNTRUSTED = 0.3  # anyone can make a certificate and claim a ca
 # 1. Is there an embedded manifest at all? (cheap, no parsing library) ---------------
 
 
-def embedded_jumbf(data: bytes, fmt: str) -> bool:
-    """Whether the bytes hold a C2PA JUMBF box where the format keeps it."""
+def embedded_jumbf(data: bytes) -> bool:
+    """Whether the bytes hold a C2PA JUMBF box where the format keeps it (APP11, caBX, or anywhere)."""
     if jpeg.is_jpeg(data):
         return any(
             s.marker == 0xEB and (b"jumb" in s.payload[:64] or b"c2pa" in s.payload[:128])
@@ -136,10 +136,11 @@ def read_store(data: bytes, mime: str | None) -> Store:
     import c2pa  # heavy native library: imported only when a manifest is present
 
     settings = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
-    try:
-        with c2pa.Context.from_dict(settings) as ctx, c2pa.Reader(
-            mime or "", io.BytesIO(data), context=ctx
-        ) as reader:
+    try:  # needs c2pa-python >= 0.38 (Context, get_validation_state)
+        with (
+            c2pa.Context.from_dict(settings) as ctx,
+            c2pa.Reader(mime or "", io.BytesIO(data), context=ctx) as reader,
+        ):
             store = json.loads(reader.json())
             state = reader.get_validation_state()
             results = reader.get_validation_results() or {}
@@ -329,7 +330,9 @@ def verdict(store: Store) -> Result:
     generator = details["claim_generator"] or "unnamed software"
     made_by_ai = [a for a in actions if a.source_type in AI_MADE and a.via_parent]
     ai_in_part = [
-        a for a in actions if a.source_type in AI_IN_PART or (a.source_type in AI_MADE and not a.via_parent)
+        a
+        for a in actions
+        if a.source_type in AI_IN_PART or (a.source_type in AI_MADE and not a.via_parent)
     ]
     trust = trust_sentence(validation, signer)
     if made_by_ai:
@@ -371,14 +374,18 @@ def content_credentials(a: Analysis) -> Result:
     data: bytes = a.raw
     fmt = a.image.format
     if not data:
-        return Result.not_applicable("no file bytes to read Content Credentials from (image given as pixels)")
-    if not embedded_jumbf(data, fmt):
+        return Result.not_applicable(
+            "no file bytes to read Content Credentials from (image given as pixels)"
+        )
+    if not embedded_jumbf(data):
         url = remote_manifest_url(data)
         if url:
             return Result.not_applicable(
                 "the file points to Content Credentials stored online, which telltales does not fetch",
                 details={"remote_manifest": url},
-                manual=(ManualCheck(CUE_ID, f"Open {url} or the file in a Content Credentials viewer."),),
+                manual=(
+                    ManualCheck(CUE_ID, f"Open {url} or the file in a Content Credentials viewer."),
+                ),
             )
         return Result.not_applicable(NO_MANIFEST)
     try:
@@ -390,7 +397,12 @@ def content_credentials(a: Analysis) -> Result:
         return Result.not_applicable(
             "the file holds Content Credentials (C2PA) data that could not be read",
             details={"error": msg[:300]},
-            manual=(ManualCheck(CUE_ID, "Open the file in a Content Credentials viewer (contentcredentials.org/verify)."),),
+            manual=(
+                ManualCheck(
+                    CUE_ID,
+                    "Open the file in a Content Credentials viewer (contentcredentials.org/verify).",
+                ),
+            ),
         )
     if not store.manifests:
         return Result.not_applicable(NO_MANIFEST)

@@ -8,6 +8,7 @@ from importlib.metadata import version as _dist_version
 from typing import Any
 
 from .analysis import DEFAULT_WORKING_SIZE, Analysis
+from .degradation import degradation_notes
 from .errors import ImageError
 from .findings import Finding, ManualCheck, Result, Status
 from .fusion import Fusion
@@ -59,13 +60,6 @@ def manual_checks_for(
         if item.id not in automated and item.id not in seen:
             out.append(ManualCheck(item.id, item.guidance))
     return tuple(out)
-
-
-def degradation_notes(image: Image) -> list[str]:
-    notes = []
-    if max(image.size) < 256:
-        notes.append(f"tiny image ({image.width}x{image.height})")
-    return notes
 
 
 def version_info(cues: list[Cue], fusion: Fusion) -> dict[str, Any]:

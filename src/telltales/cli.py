@@ -40,6 +40,9 @@ def cli() -> None:
       telltales inspect a.png b.jpg --json
       telltales scan ./folder --out results.jsonl --jobs 2
       telltales taxonomy
+      telltales eval ./labelled --out report/
+      telltales calibrate train.tsv --out my-fusion.json
+      telltales serve --port 8080
     """
 
 
@@ -216,6 +219,12 @@ def serve(host, port, fusion, max_pixels) -> None:
         pass
     finally:
         server.server_close()
+
+
+from .evaluate.cli import calibrate_command, eval_command  # noqa: E402 - after the core commands
+
+cli.add_command(eval_command)
+cli.add_command(calibrate_command)
 
 
 def main() -> None:

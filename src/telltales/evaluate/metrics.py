@@ -93,27 +93,46 @@ def verdict_metrics(y: Sequence[int], verdicts: Sequence[str]) -> dict[str, floa
     return out
 
 
-def expected_calibration_error(y: Sequence[int], p: Sequence[float], bins: int = 10) -> float | None:
-    """Sum over equal-width probability bins of (share of images) x |mean p - share generated|."""
+def _class_weights(ya: np.ndarray, balanced: bool) -> np.ndarray:
+    """1 per image, or (balanced) weights that make each class count one half."""
+    if not balanced:
+        return np.ones(len(ya))
+    n1, n0 = ya.sum(), (1 - ya).sum()
+    return np.where(ya == 1, 0.5 / max(1, n1), 0.5 / max(1, n0)) * len(ya)
+
+
+def expected_calibration_error(
+    y: Sequence[int], p: Sequence[float], bins: int = 10, *, balanced: bool = False
+) -> float | None:
+    """Sum over equal-width probability bins of (share of images) x |mean p - share generated|.
+
+    ``balanced`` weighs each class one half, which is the prior the fitted fusion is
+    calibrated for (p_generated assumes as many generated images as real ones).
+    """
     ya, pa = _arrays(y, p)
     if not len(ya):
         return None
+    w = _class_weights(ya, balanced)
     idx = np.minimum((pa * bins).astype(int), bins - 1)
     ece = 0.0
     for b in range(bins):
         m = idx == b
         if m.any():
-            ece += m.mean() * abs(pa[m].mean() - ya[m].mean())
+            wm = w[m]
+            ece += wm.sum() / w.sum() * abs(np.average(pa[m], weights=wm) - np.average(ya[m], weights=wm))
     return float(ece)
 
 
-def reliability(y: Sequence[int], p: Sequence[float], bins: int = 10) -> list[dict[str, float]]:
+def reliability(
+    y: Sequence[int], p: Sequence[float], bins: int = 10, *, balanced: bool = False
+) -> list[dict[str, float]]:
     """Per bin: mean predicted probability, observed share generated, count (for the diagram)."""
     ya, pa = _arrays(y, p)
+    w = _class_weights(ya, balanced)
     idx = np.minimum((pa * bins).astype(int), bins - 1)
     return [
-        {"bin": b, "p_mean": float(pa[idx == b].mean()), "observed": float(ya[idx == b].mean()),
-         "n": int((idx == b).sum())}
+        {"bin": b, "p_mean": float(np.average(pa[idx == b], weights=w[idx == b])),
+         "observed": float(np.average(ya[idx == b], weights=w[idx == b])), "n": int((idx == b).sum())}
         for b in range(bins) if (idx == b).any()
     ]
 
@@ -126,6 +145,7 @@ def score_metrics(y: Sequence[int], p: Sequence[float]) -> dict[str, float | Non
     for t in FPR_TARGETS:
         out[f"tpr_at_fpr_{round(t * 100)}pct"] = tpr_at_fpr(y, p, t)
     out["ece"] = expected_calibration_error(y, p)
+    out["ece_balanced"] = expected_calibration_error(y, p, balanced=True)
     return out
 
 

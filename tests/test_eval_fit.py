@@ -1,0 +1,122 @@
+"""The fitted fusion: the form fusion.py evaluates, sane weights, honest out-of-fold validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from telltales.evaluate import fit
+from telltales.findings import Finding, Status
+from telltales.fusion import Fusion
+
+
+def _f(cue: str, status: str, strength: float | None = None, decisive: bool = False) -> dict:
+    return {"cue": cue, "status": status, "strength": strength, "version": "1", "decisive": decisive,
+            "seconds": 0.0, "reason": "r"}
+
+
+def synthetic(n_per_family: int = 30, seed: int = 0) -> list[dict]:
+    """Four AI families, three real folders, two conditions. 'good' separates the classes,
+    'noise' is random, 'meta' (generator metadata) fires on a few AI images only, and 'na'
+    applies only to real images (a format stand-in the fit must not lean on)."""
+    rng = np.random.default_rng(seed)
+    recs = []
+    fams = [(1, f"gen{i}") for i in range(4)] + [(0, f"real:src{i}") for i in range(3)]
+    for label, fam in fams:
+        for i in range(n_per_family):
+            for cond in ("asis", "web"):
+                g = rng.normal(0.45 if label else -0.45, 0.3)
+                fs = [
+                    _f("good", "generated-evidence" if g > 0 else "real-evidence", min(1, abs(g))),
+                    _f("noise", "generated-evidence" if rng.random() < 0.5 else "real-evidence", rng.random()),
+                    _f("provenance.generator-metadata",
+                       "generated-evidence" if (label and i < 3 and cond == "asis") else "not-applicable",
+                       1.0 if (label and i < 3 and cond == "asis") else None),
+                    _f("na", "clear" if not label and cond == "asis" else "not-applicable"),
+                ]
+                recs.append({"file": f"{fam}/{i}", "label": label, "family": fam, "condition": cond,
+                             "findings": fs, "error": None})
+    return recs
+
+
+def test_design_separates_score_and_applicability():
+    recs = [{"findings": [_f("a", "generated-evidence", 0.7), _f("b", "not-applicable")]},
+            {"findings": [_f("a", "real-evidence", 0.2), _f("b", "clear")]},
+            {"findings": [_f("a", "error"), _f("b", "generated-evidence", 1.0, decisive=True)]}]
+    d = fit.design(recs)
+    assert d.cues == ("a", "b")
+    assert d.score.tolist() == [[0.7, 0.0], [-0.2, 0.0], [0.0, 1.0]]
+    assert d.applicable.tolist() == [[1, 0], [1, 1], [0, 1]]  # an error is not applicable, clear is
+    assert d.decisive.tolist() == [False, False, True]
+
+
+def test_sample_weights_balance_classes():
+    y = np.array([1, 1, 1, 0])
+    w = fit.sample_weights(y, ["a", "a", "b", "r"])
+    assert w[y == 1].sum() == pytest.approx(w[y == 0].sum())
+    assert w[2] > w[0]  # the smaller family weighs more per image
+
+
+def test_fit_is_sane_and_loads_as_a_fusion():
+    result = fit.fit_fusion(synthetic(), name="test")
+    fus = Fusion.from_dict(result.fusion)
+    w = fus.weights
+    assert w["good"]["w"] > 1.0 > w["noise"]["w"] >= 0.0
+    assert 4.0 <= w["provenance.generator-metadata"]["w"] <= 10.0  # strong when present
+    assert all(abs(v["w_applicable"]) <= fit.W_APPLICABLE_BOUND for v in w.values())
+    assert result.fusion["record"]["families"] and result.fusion["record"]["conditions"] == ["asis", "web"]
+    assert set(result.fold_fusions) == {f"gen{i}" for i in range(4)} | {f"real:src{i}" for i in range(3)}
+    # every image got an out-of-fold probability
+    assert not np.isnan(result.oof_p).any()
+
+
+def test_out_of_fold_thresholds_keep_false_alarms_at_two_percent():
+    """By construction on the pooled out-of-fold predictions, in every condition."""
+    recs = synthetic(n_per_family=60, seed=2)
+    result = fit.fit_fusion(recs)
+    t = result.fusion["thresholds"]
+    y = np.array([r["label"] for r in recs])
+    cond = np.array([r["condition"] for r in recs])
+    # the shipped calibration is fitted on the pooled out-of-fold logits, thresholds on top of it
+    w = fit.sample_weights(y, [r["family"] for r in recs])
+    ab = fit.fit_platt(result.oof_logit, y, w)
+    assert ab == pytest.approx(tuple(result.fusion["calibration"]), abs=1e-4)
+    p = fit.calibrated(result.oof_logit, ab, np.zeros(len(y), bool))
+    for c in ("asis", "web"):
+        real = p[(y == 0) & (cond == c)]
+        ai = p[(y == 1) & (cond == c)]
+        assert np.mean(real >= t["generated"]) <= 0.02
+        assert np.mean(ai <= t["real"]) <= 0.05
+
+
+def test_choose_thresholds_by_hand():
+    real = np.r_[np.linspace(0.0, 0.8, 98), 0.85, 0.9]  # 100 real images
+    ai = np.r_[0.05, np.linspace(0.2, 1.0, 19)]  # 20 AI images
+    p, y = np.r_[real, ai], np.r_[np.zeros(100), np.ones(20)]
+    t = fit.choose_thresholds(p, y, ["x"] * 120, max_false_generated=0.02, max_false_real=0.05)
+    # two real images may be above: the 3rd highest real score (0.8) must not be
+    assert 0.8 < t["generated"] < 0.8001
+    # one AI image (5% of 20) may be below: the 2nd lowest AI score (0.2) must not be
+    assert 0.1999 < t["real"] < 0.2
+    # the strictest condition sets the threshold
+    t2 = fit.choose_thresholds(np.r_[p, 0.95, 0.97, 0.99], np.r_[y, 0, 0, 0], ["x"] * 120 + ["y"] * 3)
+    assert t2["generated"] > 0.99
+    # weak data cannot make a verdict out of a coin flip
+    weak = fit.choose_thresholds(np.r_[np.full(50, 0.45), np.full(50, 0.55)], np.r_[np.zeros(50), np.ones(50)],
+                                 ["x"] * 100)
+    assert weak == {"generated": fit.MIN_CONFIDENCE, "real": pytest.approx(1 - fit.MIN_CONFIDENCE)}
+
+
+def test_fusion_with_fitted_weights_reproduces_fit_logits():
+    recs = synthetic()
+    result = fit.fit_fusion(recs)
+    fus = Fusion.from_dict(result.fusion)
+    r = recs[0]
+    findings = [Finding(f["cue"], "x", Status(f["status"]), f["strength"], "r") for f in r["findings"]]
+    d = fit.design([r], cues=list(fus.weights))
+    model = fit.Model(tuple(fus.weights), fus.intercept,
+                      np.array([fus.weights[c]["w"] for c in fus.weights]),
+                      np.array([fus.weights[c]["w_applicable"] for c in fus.weights]))
+    a, b = fus.calibration
+    expected = 1 / (1 + np.exp(-(a * model.logit(d)[0] + b)))
+    assert fus.combine(findings).p_generated == pytest.approx(expected)

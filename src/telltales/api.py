@@ -52,8 +52,11 @@ def run_cue(c: Cue, analysis: Analysis) -> tuple[Finding, tuple[ManualCheck, ...
 def manual_checks_for(
     cues: list[Cue], findings: list[Finding], raised: list[ManualCheck]
 ) -> tuple[ManualCheck, ...]:
-    """Taxonomy items no cue automated (or whose cue failed), then what cues raised."""
-    automated = {f.cue for f in findings if f.status != Status.ERROR}
+    """What cues raised, then every taxonomy item no cue could judge on this image.
+
+    A cue that was not applicable (or failed) leaves its item to a person.
+    """
+    automated = {f.cue for f in findings if f.status not in (Status.ERROR, Status.NOT_APPLICABLE)}
     out = list(raised)
     seen = {m.cue for m in raised}
     for item in ITEMS:

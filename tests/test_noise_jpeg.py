@@ -12,6 +12,7 @@ from PIL import Image as PILImage
 from telltales.analysis import Analysis
 from telltales.cues.text_noise import jpeg_history as jh
 from telltales.findings import Status
+from telltales.formats.jpeg import STANDARD_CHROMA, STANDARD_LUMA, ijg_table
 from telltales.image import load_image
 from telltales.registry import get
 
@@ -36,8 +37,8 @@ def _run(data: bytes):
 
 def test_ijg_table_at_quality_50_is_the_annex_k_table():
     # quality 50 is the unscaled standard table; first zig-zag entries of Annex K
-    assert jh.ijg_table(jh._LUMA, 50)[:6] == [16, 11, 12, 14, 12, 10]
-    assert jh.ijg_table(jh._CHROMA, 50)[:3] == [17, 18, 18]
+    assert ijg_table(STANDARD_LUMA, 50)[:6] == [16, 11, 12, 14, 12, 10]
+    assert ijg_table(STANDARD_CHROMA, 50)[:3] == [17, 18, 18]
 
 
 @pytest.mark.parametrize("quality", [75, 90, 95])

@@ -11,40 +11,14 @@ import numpy as np
 from .formats import jpeg
 from .image import Image
 
-# IJG (libjpeg) standard luminance table, natural order; quality q scales it.
-_STD_LUMA = np.array([
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-], dtype=float)
-
 TINY_SIDE = 256
 LOW_QUALITY = 50
 
 
-def ijg_table(quality: int) -> np.ndarray:
-    """The luminance table libjpeg writes at ``quality`` (1-100)."""
-    q = min(100, max(1, quality))
-    scale = 5000 / q if q < 50 else 200 - 2 * q
-    return np.clip(np.floor((_STD_LUMA * scale + 50) / 100), 1, 255)
-
-
 def jpeg_quality(data: bytes) -> int | None:
-    """The libjpeg quality whose luminance table is closest in total size to the file's, or None.
-
-    Compares sums, so the zig-zag order of stored tables does not matter. Encoders with
-    their own tables (cameras, Photoshop) get the nearest libjpeg equivalent.
-    """
+    """The libjpeg quality nearest to the file's quantisation, or None for a non-JPEG."""
     tables = jpeg.quantisation_tables(data)
-    if not tables:
-        return None
-    luma = np.asarray(tables.get(0, next(iter(tables.values()))), dtype=float)
-    if luma.size != 64:
-        return None
-    total = luma.sum()
-    sums = np.array([ijg_table(q).sum() for q in range(1, 101)])
-    return int(np.argmin(np.abs(sums - total)) + 1)
+    return jpeg.estimate_quality(tables) if tables else None
 
 
 def flat_block_share(pixels: np.ndarray, block: int = 8, max_blocks: int = 40_000) -> float:

@@ -104,3 +104,70 @@ def strip_metadata(data: bytes) -> bytes:
         out += data[seg.offset : seg.offset + 4 + len(seg.payload)]
     out += data[segs[-1].offset :]
     return bytes(out)
+
+
+# The standard (ITU T.81 Annex K) tables libjpeg scales by its quality setting,
+# natural (row-major) order, and the zig-zag order DQT segments store them in.
+STANDARD_LUMA = (
+     16,  11,  10,  16,  24,  40,  51,  61,
+     12,  12,  14,  19,  26,  58,  60,  55,
+     14,  13,  16,  24,  40,  57,  69,  56,
+     14,  17,  22,  29,  51,  87,  80,  62,
+     18,  22,  37,  56,  68, 109, 103,  77,
+     24,  35,  55,  64,  81, 104, 113,  92,
+     49,  64,  78,  87, 103, 121, 120, 101,
+     72,  92,  95,  98, 112, 100, 103,  99,
+)
+STANDARD_CHROMA = (
+     17,  18,  24,  47,  99,  99,  99,  99,
+     18,  21,  26,  66,  99,  99,  99,  99,
+     24,  26,  56,  99,  99,  99,  99,  99,
+     47,  66,  99,  99,  99,  99,  99,  99,
+     99,  99,  99,  99,  99,  99,  99,  99,
+     99,  99,  99,  99,  99,  99,  99,  99,
+     99,  99,  99,  99,  99,  99,  99,  99,
+     99,  99,  99,  99,  99,  99,  99,  99,
+)
+ZIGZAG = (
+      0,   1,   8,  16,   9,   2,   3,  10,
+     17,  24,  32,  25,  18,  11,   4,   5,
+     12,  19,  26,  33,  40,  48,  41,  34,
+     27,  20,  13,   6,   7,  14,  21,  28,
+     35,  42,  49,  56,  57,  50,  43,  36,
+     29,  22,  15,  23,  30,  37,  44,  51,
+     58,  59,  52,  45,  38,  31,  39,  46,
+     53,  60,  61,  54,  47,  55,  62,  63,
+)
+
+
+def ijg_table(base: tuple[int, ...], quality: int) -> list[int]:
+    """The table libjpeg writes for ``quality`` (1-100), in stored (zig-zag) order, baseline (<= 255)."""
+    q = max(1, min(100, quality))
+    scale = 5000 // q if q < 50 else 200 - 2 * q
+    nat = [min(255, max(1, (b * scale + 50) // 100)) for b in base]
+    return [nat[ZIGZAG[i]] for i in range(64)]
+
+
+def ijg_quality(tables: dict[int, list[int]]) -> int | None:
+    """The libjpeg quality whose standard tables equal the file's exactly, or None."""
+    luma_t = tables.get(0)
+    if luma_t is None:
+        return None
+    for q in range(100, 0, -1):
+        if ijg_table(STANDARD_LUMA, q) == luma_t and (
+            1 not in tables or ijg_table(STANDARD_CHROMA, q) == tables[1]
+        ):
+            return q
+    return None
+
+
+def estimate_quality(tables: dict[int, list[int]]) -> int | None:
+    """The libjpeg quality whose luminance table is closest in total to the file's, or None.
+
+    Encoders with their own tables (cameras, Photoshop) get the nearest libjpeg equivalent.
+    """
+    luma_t = tables.get(0, next(iter(tables.values()), None))
+    if luma_t is None or len(luma_t) != 64:
+        return None
+    total = sum(luma_t)
+    return min(range(1, 101), key=lambda q: abs(sum(ijg_table(STANDARD_LUMA, q)) - total))

@@ -293,3 +293,17 @@ def eyes(a: Analysis) -> tuple[Eye, ...]:
                 which = "image-left" if (k == 0) == left_first else "image-right"
                 out.append(Eye(e.face, which, e.crop, e.centre, e.radius, e.opening, e.box))
     return tuple(out)
+
+
+def eye_pairs(eyes: tuple[Eye, ...]) -> tuple[list[tuple[int, Eye, Eye]], list[dict[str, Any]]]:
+    """Both eyes of each face as ``(face, image-left, image-right)``, and the faces skipped (and why)."""
+    by_face: dict[int, dict[str, Eye]] = {}
+    for e in eyes:
+        by_face.setdefault(e.face, {})[e.which] = e
+    pairs, skipped = [], []
+    for face, two in sorted(by_face.items()):
+        if len(two) < 2:
+            skipped.append({"face": face, "why": "only one eye visible"})
+        else:
+            pairs.append((face, two["image-left"], two["image-right"]))
+    return pairs, skipped

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from telltales.analyses.landmarks import eye_pairs
 from telltales.analysis import Analysis
 from telltales.findings import Region, Result
 from telltales.registry import cue
@@ -74,15 +75,9 @@ def iris_colour_mismatch(a: Analysis) -> Result:
     eyes = a.get("eyes")
     if not eyes:
         return Result.not_applicable("no face with visible eyes large enough to examine")
-    by_face: dict[int, dict[str, object]] = {}
-    for e in eyes:
-        by_face.setdefault(e.face, {})[e.which] = e
-    measured, skipped = [], []
-    for face, two in sorted(by_face.items()):
-        if len(two) < 2:
-            skipped.append({"face": face, "why": "only one eye visible"})
-            continue
-        ea, eb = two["image-left"], two["image-right"]
+    both, skipped = eye_pairs(eyes)
+    measured = []
+    for face, ea, eb in both:
         if min(ea.radius, eb.radius) / max(ea.radius, eb.radius) < MIN_RADIUS_RATIO:
             skipped.append({"face": face, "why": "the face is turned too far to compare the eyes"})
             continue

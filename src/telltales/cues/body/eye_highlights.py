@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from telltales.analyses.landmarks import eye_pairs
 from telltales.analysis import Analysis
 from telltales.findings import Region, Result
 from telltales.registry import cue
@@ -126,15 +127,9 @@ def corneal_highlights(a: Analysis) -> Result:
     eyes = a.get("eyes")
     if not eyes:
         return Result.not_applicable("no face with visible eyes large enough to examine")
-    by_face: dict[int, dict[str, object]] = {}
-    for e in eyes:
-        by_face.setdefault(e.face, {})[e.which] = e
-    pairs, skipped = [], []
-    for face, two in sorted(by_face.items()):
-        if len(two) < 2:
-            skipped.append({"face": face, "why": "only one eye visible"})
-            continue
-        ea, eb = two["image-left"], two["image-right"]
+    both, skipped = eye_pairs(eyes)
+    pairs = []
+    for face, ea, eb in both:
         got = compare_eyes(ea.crop, ea.centre, ea.radius, eb.crop, eb.centre, eb.radius, ea.opening, eb.opening)
         if isinstance(got, str):
             skipped.append({"face": face, "why": got})

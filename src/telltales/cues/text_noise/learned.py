@@ -18,10 +18,14 @@ This cue cuts the image into 64x64 patches and describes each one by
 * chroma residual histograms and how strongly the colour channels' residuals
   move together.
 
-A logistic model trained in ``training/train_noise_learned.py`` on
-../shared/data/dev scores each patch; the image's score is the mean patch
-logit. Both classes went through the same random downscale / JPEG / blur /
-noise pipeline in training, so "PNG" or "small" is not what it learned. The
+A small network (one hidden layer of 64 units, numpy weights in
+``telltales/models/noise_learned.npz``) trained by ``training/train_noise_learned.py``
+on ../shared/data/dev scores each patch; the image's score is the mean patch
+logit, and the patch scores form the heatmap in ``details``. Both classes
+went through the same random downscale / JPEG / blur / noise pipeline in
+training, so "PNG" or "small" is not what it learned. What it did learn, in
+part: grainy camera sensor noise reads as real, very clean fine texture as
+generated, so heavily denoised or retouched photos lean towards generated. The
 thresholds are fixed on held-out generator families (see the record
 ``telltales/models/noise_learned.json``): generated-evidence only above a
 threshold that at most 2% of held-out real photos reach.
@@ -103,8 +107,9 @@ def _spectrum(kb: np.ndarray) -> np.ndarray:
     fx = np.fft.rfftfreq(kb.shape[2])[None, :]
     rad = np.sqrt(fx**2 + fy**2) / 0.5
     band = np.minimum((rad * 8).astype(np.int64), 7)
+    onehot = (band.reshape(-1, 1) == np.arange(8)[None, :]).astype(f.dtype)
     tot = f.sum(axis=(1, 2)) + 1e-9
-    radial = np.stack([f[:, band == b].sum(axis=1) for b in range(8)], axis=1) / tot[:, None]
+    radial = (f.reshape(len(f), -1) @ onehot) / tot[:, None]
     # 1-D spectra along x and y, to look for periodic peaks
     sx = (np.abs(np.fft.rfft(kb, axis=2)) ** 2).mean(axis=1)
     sy = (np.abs(np.fft.rfft(kb, axis=1)) ** 2).mean(axis=2)
@@ -123,23 +128,23 @@ def _spectrum(kb: np.ndarray) -> np.ndarray:
 
 def _chroma(p: np.ndarray) -> np.ndarray:
     """Chroma residual histograms and correlation of the colour channels' residuals (N, 16)."""
-    rgb = p.astype(np.float32)
-    cb = rgb[..., 2] - rgb[..., 1]
-    cr = rgb[..., 0] - rgb[..., 1]
+    n = len(p)
+    rgb = p.astype(np.int16)
     out = []
-    for ch in (cb, cr):
-        d = np.concatenate([(ch[:, :, 1:] - ch[:, :, :-1]).reshape(len(p), -1),
-                            (ch[:, 1:, :] - ch[:, :-1, :]).reshape(len(p), -1)], axis=1)
-        q = (np.clip(np.rint(d), -3, 3) + 3).astype(np.int64)
-        idx = q + np.arange(len(p))[:, None] * 7
-        h = np.bincount(idx.ravel(), minlength=len(p) * 7).reshape(len(p), 7).astype(np.float64)
+    for ch in (rgb[..., 2] - rgb[..., 1], rgb[..., 0] - rgb[..., 1]):
+        h = np.zeros((n, 7))
+        for d in (ch[:, :, 1:] - ch[:, :, :-1], ch[:, 1:, :] - ch[:, :-1, :]):
+            q = (np.clip(d, -3, 3) + 3).reshape(n, -1).astype(np.intp) + (np.arange(n) * 7)[:, None]
+            h += np.bincount(q.ravel(), minlength=n * 7).reshape(n, 7)
         out.append(np.sqrt(h / h.sum(axis=1, keepdims=True)))
-    d = rgb[:, :, 1:, :] - rgb[:, :, :-1, :]
-    d = d.reshape(len(p), -1, 3)
-    d = d - d.mean(axis=1, keepdims=True)
-    sd = np.sqrt((d**2).mean(axis=1)) + 1e-3
-    corr_rg = (d[..., 0] * d[..., 1]).mean(axis=1) / (sd[:, 0] * sd[:, 1])
-    corr_bg = (d[..., 2] * d[..., 1]).mean(axis=1) / (sd[:, 2] * sd[:, 1])
+    d = (rgb[:, :, 1:, :] - rgb[:, :, :-1, :]).reshape(n, -1, 3).astype(np.float32)
+    m = d.mean(axis=1)
+    sq = np.einsum("nkc,nkc->nc", d, d) / d.shape[1]
+    sd = np.sqrt(np.maximum(sq - m**2, 0)) + 1e-3
+    rg = np.einsum("nk,nk->n", d[..., 0], d[..., 1]) / d.shape[1] - m[:, 0] * m[:, 1]
+    bg = np.einsum("nk,nk->n", d[..., 2], d[..., 1]) / d.shape[1] - m[:, 2] * m[:, 1]
+    corr_rg = rg / (sd[:, 0] * sd[:, 1])
+    corr_bg = bg / (sd[:, 2] * sd[:, 1])
     return np.concatenate(out + [corr_rg[:, None], corr_bg[:, None]], axis=1)
 
 
@@ -181,15 +186,22 @@ def crop(rgb: np.ndarray, boxes: list[tuple[int, int]]) -> np.ndarray:
 # --- model ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Model:
+    """Standardise, optionally one tanh hidden layer, then a logistic output: a patch logit."""
+
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
     bias: float
     t_generated: float  # image score above which real photos were <= 2% on held-out data
     t_real: float  # image score below which the image is called camera-like (nan: never)
+    hidden_w: np.ndarray | None = None
+    hidden_b: np.ndarray | None = None
 
     def patch_logits(self, feats: np.ndarray) -> np.ndarray:
-        return ((feats - self.mean) / self.scale) @ self.coef + self.bias
+        z = (feats - self.mean) / self.scale
+        if self.hidden_w is not None:
+            z = np.tanh(z @ self.hidden_w + self.hidden_b)
+        return z @ self.coef + self.bias
 
 
 @cache
@@ -208,6 +220,8 @@ def load_model() -> Model:
         bias=float(arrays["bias"]),
         t_generated=float(th["generated"]),
         t_real=float("nan") if t_real is None else float(t_real),
+        hidden_w=arrays["hidden_w"].astype(np.float64) if "hidden_w" in arrays else None,
+        hidden_b=arrays["hidden_b"].astype(np.float64) if "hidden_b" in arrays else None,
     )
 
 
@@ -230,7 +244,7 @@ def _strength(score: float, threshold: float) -> float:
     return float(1.0 / (1.0 + np.exp(-abs(score - threshold))))
 
 
-@cue("noise.learned", needs=("rgb",), version="1")
+@cue("noise.learned", needs=("rgb",), version="2")
 def learned_noise(a: Analysis) -> Result:
     """Low-level pixel statistics a small trained detector associates with generators."""
     rgb = a.rgb
@@ -249,6 +263,11 @@ def learned_noise(a: Analysis) -> Result:
         "threshold_real": None if np.isnan(model.t_real) else model.t_real,
         "patches": len(boxes),
         "patch_score_range": [round(float(logits.min()), 4), round(float(logits.max()), 4)],
+        # the heatmap: every measured patch, as an original-pixel box and its score
+        "heatmap": [
+            {"box": list(a.to_original((x, y, PATCH, PATCH))), "score": round(float(v), 3)}
+            for (y, x), v in zip(boxes, logits, strict=True)
+        ],
     }
     if score >= model.t_generated:
         regions = tuple(
@@ -258,7 +277,7 @@ def learned_noise(a: Analysis) -> Result:
         return Result.generated(
             _strength(score, model.t_generated),
             "The fine pixel noise looks like what AI generators leave rather than what cameras record "
-            f"(detector score {score:.2f}, above the level only 2% of real test photos reach). "
+            f"(detector score {score:.2f}, a level at most 2% of held-out real photos reached in validation). "
             "The boxes show where this is strongest.",
             regions=regions,
             details=details,

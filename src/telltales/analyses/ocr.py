@@ -4,8 +4,8 @@ Two passes of the PP-OCR models that ship inside ``rapidocr`` (offline, no
 download):
 
 1. a cheap gate: the text *detector* alone on a copy whose long side is at most
-   512 px. Most photos have no legible text; they stop here (tens of ms).
-2. where the gate finds text: detection at up to 1024 px and recognition of
+   384 px. Most photos have no legible text; they stop here (tens of ms).
+2. where the gate finds text: detection at up to 768 px and recognition of
    every line, with a box and a confidence for each character.
 
 Boxes are in working-size pixels (those of ``a.rgb``); cues convert them with
@@ -23,8 +23,8 @@ import numpy as np
 
 from ..analysis import Analysis, provider
 
-GATE_SIDE = 512  # long side of the text-presence gate
-DETECT_SIDE = 1024  # long side of the full detection pass
+GATE_SIDE = 384  # long side of the text-presence gate (about 30 ms; 53 of 54 AI images with text pass)
+DETECT_SIDE = 768  # long side of the full detection pass (recognition reads the working-size crops)
 MIN_SIDE = 32  # smaller images hold no legible text
 
 Box = tuple[float, float, float, float]

@@ -15,7 +15,7 @@ from .fusion import Fusion
 from .image import DEFAULT_MAX_PIXELS, Image, load_image
 from .registry import Cue, select
 from .report import Report
-from .taxonomy import HARD_OBJECTS, ITEMS
+from .taxonomy import ITEMS
 
 try:
     __version__ = _dist_version("telltales")
@@ -154,4 +154,4 @@ def inspect(
     return analyse(image, cues=chosen, fusion=fus, working_size=working_size)
 
 
-__all__ = ["inspect", "analyse", "HARD_OBJECTS"]
+__all__ = ["inspect", "analyse"]

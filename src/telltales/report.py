@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .findings import Finding, ManualCheck, Status
-from .taxonomy import CATEGORIES
+from .taxonomy import CATEGORIES, HARD_OBJECTS
 
 
 @dataclass(frozen=True)
@@ -104,4 +104,5 @@ def render_text(report: Report, *, verbose: bool = False, color: bool = False) -
             lines.append(f"   - {m.cue}: {m.guidance}")
         if limit and len(report.manual_checks) > limit:
             lines.append(f"   ... and {len(report.manual_checks) - limit} more (--verbose or --json)")
+        lines.append("  generators find these hard, look closely where they appear: " + ", ".join(HARD_OBJECTS))
     return "\n".join(lines)

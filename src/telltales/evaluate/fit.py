@@ -12,10 +12,13 @@ sane:
 * the provenance cues that name a generator (C2PA, generator metadata,
   watermark) keep ``w`` in [4, 10]: strong when present, however rare they are
   in the training data;
-* ``w_applicable = 0`` (``W_APPLICABLE_BOUND``), ``intercept <= 0``, and in the
-  calibration ``b <= 0``: without a cue that found generated-evidence the
-  probability stays at or below 0.5, so an image is never called generated for
-  which cues merely could run. Whether a cue applies says what the picture
+* ``w_applicable = 0`` (``W_APPLICABLE_BOUND``), ``intercept = 0`` and, in the
+  calibration, ``b = 0``: an image on which no cue found evidence either way
+  gets exactly p = 0.5 ("unsure"), from every fit. So it is never called
+  generated (or real) because cues merely could run, and in leave-one-out the
+  many no-evidence images tie instead of being ranked by the accidental
+  intercept of whichever fold scored them (with a free intercept the pooled
+  out-of-fold AUC fell below 0.1 on web copies for exactly that reason). Whether a cue applies says what the picture
   shows (people, buildings, text) and how it is stored (format, size), not how
   it was made: with ``w_applicable`` free down to -1.5 ("checked and found
   nothing leans real"), the leave-one-generator-out AUC of held-out photoreal
@@ -124,7 +127,7 @@ class Model:
 
 
 def _bounds(cues: Sequence[str]) -> list[tuple[float | None, float | None]]:
-    b: list[tuple[float | None, float | None]] = [(None, 0.0)]  # intercept
+    b: list[tuple[float | None, float | None]] = [(0.0, 0.0)]  # intercept: see the docstring
     b += [STRONG_BOUNDS if c in STRONG_PROVENANCE else W_BOUNDS for c in cues]
     b += [(-W_APPLICABLE_BOUND, 0.0)] * len(cues)
     return b
@@ -167,7 +170,7 @@ def fit_platt(z: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float,
         return float(weights @ nll), np.array([g @ z, g.sum()])
 
     res = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B",
-                   bounds=[(0.05, 20.0), (-20.0, 0.0)])
+                   bounds=[(0.05, 20.0), (0.0, 0.0)])  # b = 0: no evidence, p = 0.5
     return float(res.x[0]), float(res.x[1])
 
 
@@ -296,8 +299,8 @@ def fit_fusion(
         "how": (
             "L2-regularised logistic regression over per-cue signed score and applicable flag "
             f"(l2={l2}; w >= 0; strong provenance w in {list(STRONG_BOUNDS)}; "
-            f"-{W_APPLICABLE_BOUND} <= w_applicable <= 0, intercept <= 0, Platt b <= 0: no "
-            "verdict 'generated' without generated-evidence), classes weighted equally, families by "
+            f"-{W_APPLICABLE_BOUND} <= w_applicable <= 0, intercept = 0, Platt b = 0: no "
+            "evidence gives p = 0.5), classes weighted equally, families by "
             "sqrt(size); Platt calibration and thresholds chosen on leave-one-group-out "
             f"out-of-fold predictions (at most {max_false_generated:.0%} of real images called "
             f"generated and at most {max_false_real:.0%} of generated images called real, "

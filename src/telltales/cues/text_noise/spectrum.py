@@ -274,9 +274,13 @@ def spectral_peaks(a: Analysis) -> Result:
             details=details,
         )
     if was_jpeg:
+        history = (
+            "a JPEG file" if a.image.format == "JPEG"
+            else "an image whose pixels show an 8x8 block grid (likely an earlier JPEG compression)"
+        )
         reason = (
             "No periodic pattern beyond what JPEG compression itself makes. Peaks every 8 pixels are "
-            "ignored in an image that was JPEG-compressed, because its 8x8 blocks make them too."
+            f"ignored in {history}, because 8x8 blocks make them too."
         )
     else:
         reason = (

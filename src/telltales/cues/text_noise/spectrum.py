@@ -195,7 +195,7 @@ def _strength(excess_db: float) -> float:
     return float(STRENGTH_CAP / (1.0 + np.exp(-(excess_db + 1.0) / 3.0)))
 
 
-@cue("noise.spectrum", needs=("native",), version="1")
+@cue("noise.spectrum", needs=("native",), version="2")
 def spectral_peaks(a: Analysis) -> Result:
     """Periodic peaks that upsampling layers leave in the noise spectrum."""
     px = a.native

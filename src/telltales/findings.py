@@ -54,14 +54,14 @@ class ManualCheck:
         return d
 
 
-def _clean(value: Any) -> Any:
-    """Make details JSON-safe: numpy scalars/arrays to Python, NaN to None, tuples to lists."""
+def json_safe(value: Any) -> Any:
+    """Make a value JSON-safe: numpy scalars/arrays to Python, NaN to None, tuples to lists."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "tolist") and not isinstance(value, str | bytes):
-        return _clean(value.tolist())
+        return json_safe(value.tolist())
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, float):
@@ -99,7 +99,7 @@ class Result:
             raise ValueError("every result needs a plain-language reason")
         object.__setattr__(self, "regions", tuple(self.regions))
         object.__setattr__(self, "manual", tuple(self.manual))
-        object.__setattr__(self, "details", _clean(dict(self.details)))
+        object.__setattr__(self, "details", json_safe(dict(self.details)))
 
     # constructors -------------------------------------------------------------
     @classmethod

@@ -14,7 +14,6 @@ import csv
 import glob
 import json
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TelltalesError
+from .progress import Progress
 
 IMAGE_EXTENSIONS = frozenset(
     [".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif", ".avif", ".mpo", ".jp2", ".ppm", ".pgm", ".pnm"]
@@ -170,7 +170,7 @@ def scan(
                 yield path
 
     todo = pending()
-    bar = _progress(progress)
+    bar = Progress(progress)
     with open(out, "a", encoding="utf-8") as fh:
 
         def write(row: dict[str, Any]) -> None:
@@ -179,7 +179,7 @@ def scan(
             summary.analysed += 1
             summary.errors += row.get("error") is not None
             summary.verdicts[row["verdict"]] += 1
-            bar.update(row)
+            bar.update(f"last: {row['verdict']:<9}")
 
         if jobs == 1:
             for path in todo:
@@ -226,26 +226,6 @@ def _run_parallel(todo: Iterator[str], jobs: int, options: dict[str, Any], write
                     write(_crash_row(path, "the analysis process crashed on this file (twice)"))
                 else:
                     retry.append(path)
-
-
-class _progress:
-    """A one-line progress counter on stderr (only on a terminal)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.n = 0
-        self.t0 = time.perf_counter()
-
-    def update(self, row: dict[str, Any]) -> None:
-        self.n += 1
-        if self.enabled:
-            rate = self.n / max(1e-9, time.perf_counter() - self.t0)
-            sys.stderr.write(f"\r{self.n} images, {rate:.1f}/s, last: {row['verdict']:<9}")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.n:
-            sys.stderr.write("\n")
 
 
 def write_csv(jsonl: str | Path, csv_path: str | Path) -> int:

@@ -82,7 +82,7 @@ def eval_command(data, out, fusion, logo, n_boot, as_json, conditions, cues, job
         doc = {"meta": ev.meta, "files": ev.files, "problems": list(ev.problems),
                "conditions": {c: {k: v for k, v in s.items() if k not in ("roc", "reliability")}
                               for c, s in ev.summary["conditions"].items()}}
-        from .pipeline import json_safe
+        from ..findings import json_safe
 
         click.echo(json.dumps(json_safe(doc), indent=2))
         return

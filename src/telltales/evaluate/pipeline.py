@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..findings import json_safe
 from ..fusion import Fusion
 from . import fit as fitting
 from . import html, manifest, runner, summary
@@ -126,19 +126,6 @@ def write(ev: Evaluation, out: Path) -> Evaluation:
     page = html.write(ev.summary, worst, out, ev.meta)
     files = {"rows": str(out / "rows.jsonl"), "json": str(out / "report.json"), "html": str(page)}
     return Evaluation(ev.summary, ev.records, ev.problems, ev.counts, ev.meta, ev.fitted, files)
-
-
-def json_safe(v: Any) -> Any:
-    """NaN and infinities to None, numpy values to Python, tuples to lists."""
-    if isinstance(v, dict):
-        return {str(k): json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [json_safe(x) for x in v]
-    if hasattr(v, "tolist") and not isinstance(v, str | bytes):
-        return json_safe(v.tolist())
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def logo_record(ev: Evaluation) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +35,7 @@ from typing import Any
 from ..errors import TelltalesError
 from ..findings import Finding, Region, Status
 from ..fusion import Fusion
+from ..progress import Progress
 from . import conditions as conds
 from .manifest import Item
 
@@ -201,7 +201,7 @@ def run(
                 else:
                     tasks.append(Task(i, cond, src, missing))
 
-        bar = _Progress(progress, len(tasks))
+        bar = Progress(progress, len(tasks), noun="computed")
 
         def done(task: Task, result: dict[str, Any]) -> None:
             item = items[task.index]
@@ -347,20 +347,3 @@ def write_rows(records: Sequence[dict[str, Any]], path: str | Path) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for r in records:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-
-
-class _Progress:
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled = enabled and sys.stderr.isatty() and total > 0
-        self.n, self.total, self.t0 = 0, total, time.perf_counter()
-
-    def update(self) -> None:
-        self.n += 1
-        if self.enabled:
-            rate = self.n / max(1e-9, time.perf_counter() - self.t0)
-            sys.stderr.write(f"\r{self.n}/{self.total} computed, {rate:.2f}/s")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")

@@ -26,9 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from telltales.analysis import Analysis
-from telltales.findings import ManualCheck, Region, Result
+from telltales.findings import Region, Result
 from telltales.registry import cue
-from telltales.taxonomy import BY_ID
 
 SEED_LENGTH = 40.0  # detector px (long side 1024)
 MIN_EDGE = 150.0  # a joined edge must be at least this long to be traced
@@ -170,18 +169,12 @@ def edge_box(o: np.ndarray, d: np.ndarray, t0: float, t1: float, pad: float = 6.
     return (x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
 
 
-def cannot_tell(reason: str, **kw) -> Result:
-    """Not applicable: the person checking the image still gets the taxonomy's guidance."""
-    item = BY_ID["geometry.straight-lines"]
-    return Result.not_applicable(reason, manual=(ManualCheck(item.id, item.guidance),), **kw)
-
-
 @cue("geometry.straight-lines", needs=("segments", "gray"), version="1")
 def straight_lines(a: Analysis) -> Result:
     """Long straight edges that wobble in a way no lens bends them."""
     sg = a.segments
     if min(sg.shape) < 64:
-        return cannot_tell(f"image too small for line geometry ({sg.shape[1]}x{sg.shape[0]} px)")
+        return Result.not_applicable(f"image too small for line geometry ({sg.shape[1]}x{sg.shape[0]} px)")
     scale = sg.detect_scale
     chains = join_collinear(sg.lines, sg.lengths, scale) if len(sg.lines) else []
     gray = a.gray.astype(np.float32)
@@ -194,7 +187,7 @@ def straight_lines(a: Analysis) -> Result:
         pts = o[None] + tr[0][:, None] * d[None] + tr[1][:, None] * np.array([-d[1], d[0]])[None]
         measured.append((w, bend, o, d, t0, t1, pts))
     if not measured:
-        return cannot_tell(
+        return Result.not_applicable(
             "no long, clean straight edges (buildings, frames, tiles) to follow"
         )
     wob = np.array([m[0] for m in measured])

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from telltales.analysis import Analysis
-from telltales.findings import ManualCheck, Region, Result
+from telltales.findings import Region, Result
 from telltales.registry import cue
-from telltales.taxonomy import BY_ID
 
 MIN_LENGTH = 30.0  # detector pixels (long side 1024): shorter edges are too noisy
 MAX_SEGMENTS = 400
@@ -213,22 +212,16 @@ def segment_box(s: np.ndarray, pad: float = 4.0) -> tuple[float, float, float, f
     return (x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
 
 
-def cannot_tell(reason: str, **kw) -> Result:
-    """Not applicable: the person checking the image still gets the taxonomy's guidance."""
-    item = BY_ID["geometry.vanishing-points"]
-    return Result.not_applicable(reason, manual=(ManualCheck(item.id, item.guidance),), **kw)
-
-
 @cue("geometry.vanishing-points", needs=("segments",), version="2")
 def vanishing_points(a: Analysis) -> Result:
     """Families of parallel edges that do not meet in one vanishing point."""
     sg = a.segments
     if min(sg.shape) < 64:
-        return cannot_tell(f"image too small for line geometry ({sg.shape[1]}x{sg.shape[0]} px)")
+        return Result.not_applicable(f"image too small for line geometry ({sg.shape[1]}x{sg.shape[0]} px)")
     length_det = sg.lengths * sg.detect_scale
     keep = np.flatnonzero(length_det >= MIN_LENGTH)[:MAX_SEGMENTS]
     if len(keep) < MIN_SEGMENTS:
-        return cannot_tell(
+        return Result.not_applicable(
             f"only {len(keep)} long straight edges: not enough man-made structure "
             "(buildings, rooms, tiles) to check perspective"
         )
@@ -237,7 +230,7 @@ def vanishing_points(a: Analysis) -> Result:
     lines = homogeneous_lines(seg)
     fams = find_families(seg, lines, length_det[keep])
     if not any(len(f.members) >= STRUCTURE_MEMBERS and f.long_count >= STRUCTURE_LONG for f in fams):
-        return cannot_tell(
+        return Result.not_applicable(
             "the straight edges are too few or too scattered to form families of parallel lines "
             "(no clear architecture, tiles or furniture) to check perspective"
         )

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from telltales.analysis import Analysis
-from telltales.findings import ManualCheck, Region, Result
+from telltales.findings import Region, Result
 from telltales.registry import cue
-from telltales.taxonomy import BY_ID
 
 MIN_FACE_PX = 60.0  # working px: smaller faces have too few pixels per landmark
 NEIGHBOURS = 12
@@ -122,18 +121,12 @@ def side(light: Light) -> str:
     return horiz if abs(x) >= abs(y) else vert
 
 
-def cannot_tell(reason: str, **kw) -> Result:
-    """Not applicable: the person checking the image still gets the taxonomy's guidance."""
-    item = BY_ID["physics.lighting"]
-    return Result.not_applicable(reason, manual=(ManualCheck(item.id, item.guidance),), **kw)
-
-
 @cue("physics.lighting", needs=("faces", "gray"), version="1")
 def lighting(a: Analysis) -> Result:
     """Faces in one scene lit from inconsistent directions."""
     faces = [f for f in a.faces if f.size >= MIN_FACE_PX]
     if len(faces) < 2:
-        return cannot_tell(
+        return Result.not_applicable(
             "fewer than two faces large enough to estimate their lighting"
             if not faces else "only one face large enough: nothing to compare its lighting with"
         )
@@ -149,7 +142,7 @@ def lighting(a: Analysis) -> Result:
         ],
     }
     if len(lit) < 2:
-        return cannot_tell(
+        return Result.not_applicable(
             "the faces are lit too evenly (soft or frontal light), or shaded too irregularly, "
             "to tell where the light comes from",
             details=details,

@@ -99,6 +99,21 @@ class Image:
     def megapixels(self) -> float:
         return self.size[0] * self.size[1] / 1e6
 
+    @property
+    def noise_unreliable(self) -> str | None:
+        """Why the fine pixel noise is not the picture's own, decided by the stored mode, or None.
+
+        A palette (GIF, PNG-8) or bilevel image had its colours quantised: the
+        quantisation pattern replaced whatever noise the picture had, on real
+        photos as on generated ones, so noise cues must not judge it.
+        """
+        if self.mode in ("P", "PA"):
+            return ("its colours were reduced to a palette of at most 256 (GIF, PNG-8): the "
+                    "quantisation replaced the fine noise, in real photos as in generated images")
+        if self.mode == "1":
+            return "it is a black-and-white (1-bit) image: there is no fine noise to measure"
+        return None
+
     def describe(self) -> dict[str, Any]:
         return {
             "format": self.format,

@@ -244,9 +244,11 @@ def _strength(score: float, threshold: float) -> float:
     return float(1.0 / (1.0 + np.exp(-abs(score - threshold))))
 
 
-@cue("noise.learned", needs=("rgb",), version="2")
+@cue("noise.learned", needs=("rgb",), version="3")
 def learned_noise(a: Analysis) -> Result:
     """Low-level pixel statistics a small trained detector associates with generators."""
+    if why := a.image.noise_unreliable:
+        return Result.not_applicable(f"cannot judge the noise: {why}")
     rgb = a.rgb
     h, w = rgb.shape[:2]
     if min(h, w) < PATCH:

@@ -114,9 +114,11 @@ def _strength(excess: float) -> float:
     return float(STRENGTH_CAP / (1.0 + np.exp(-excess / 0.1)))
 
 
-@cue("noise.residual", needs=("native",), version="1")
+@cue("noise.residual", needs=("native",), version="2")
 def noise_residual(a: Analysis) -> Result:
     """Camera sensor noise and demosaicing traces, or a generator's 2x2 upsampling structure."""
+    if why := a.image.noise_unreliable:
+        return Result.not_applicable(f"cannot judge the noise: {why}")
     px = a.native
     h, w = px.shape[:2]
     size = TILE if min(h, w) >= TILE else MIN_TILE

@@ -195,9 +195,11 @@ def _strength(excess_db: float) -> float:
     return float(STRENGTH_CAP / (1.0 + np.exp(-(excess_db + 1.0) / 3.0)))
 
 
-@cue("noise.spectrum", needs=("native",), version="2")
+@cue("noise.spectrum", needs=("native",), version="3")
 def spectral_peaks(a: Analysis) -> Result:
     """Periodic peaks that upsampling layers leave in the noise spectrum."""
+    if why := a.image.noise_unreliable:
+        return Result.not_applicable(f"cannot judge the noise: {why}")
     px = a.native
     h, w = px.shape[:2]
     size = TILE if min(h, w) >= TILE else MIN_TILE

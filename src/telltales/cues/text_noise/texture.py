@@ -83,9 +83,11 @@ def _strength(excess: float) -> float:
     return float(STRENGTH_CAP / (1.0 + np.exp(-(excess + 0.02) / 0.03)))
 
 
-@cue("details.texture", needs=("gray",), version="1")
+@cue("details.texture", needs=("gray",), version="2")
 def over_smooth_texture(a: Analysis) -> Result:
     """Shaded surfaces without the fine grain real surfaces and sensors add."""
+    if why := a.image.noise_unreliable:
+        return Result.not_applicable(f"cannot judge the noise: {why}")
     g = a.gray * 255.0
     if min(g.shape) < 2 * T:
         return Result.not_applicable(

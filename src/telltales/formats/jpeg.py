@@ -36,8 +36,8 @@ def is_jpeg(data: bytes) -> bool:
 def segments(data: bytes) -> list[Segment]:
     """The header segments of a JPEG up to and including the first SOS.
 
-    Stops quietly at the first malformed marker: a truncated file yields what
-    could be read.
+    Skips extraneous bytes between segments (as libjpeg does) and stops quietly
+    at a malformed length: a truncated file yields what could be read.
     """
     if not is_jpeg(data):
         return []
@@ -46,9 +46,15 @@ def segments(data: bytes) -> list[Segment]:
     n = len(data)
     while i + 4 <= n:
         if data[i] != 0xFF:
-            break
+            # extraneous bytes before a marker (a segment whose length field is short):
+            # skip to the next 0xFF, as libjpeg does
+            j = data.find(b"\xff", i)
+            if j < 0:
+                break
+            i = j
+            continue
         marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
+        if marker in (0xFF, 0x00):  # fill byte, or a stuffed 0xFF inside the garbage
             i += 1
             continue
         if marker in _STANDALONE:

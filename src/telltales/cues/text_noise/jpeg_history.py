@@ -160,7 +160,7 @@ def _central_luma(px: np.ndarray, size: int = 512) -> np.ndarray:
     return luma(px[y0 : y0 + size, x0 : x0 + size])
 
 
-@cue("noise.jpeg", needs=("raw", "native", "metadata"), version="1")
+@cue("noise.jpeg", needs=("raw", "native", "metadata"), version="2")
 def jpeg_history(a: Analysis) -> Result:
     """Quantisation tables, block grid and double compression: the file's JPEG history."""
     raw = a.raw

@@ -103,3 +103,32 @@ def test_csv_from_scan(tmp_path):
     lines = (tmp_path / "out.csv").read_text().splitlines()
     assert n == 3 and len(lines) == 4
     assert lines[0].startswith("path,sha256,verdict,p_generated,error,top_reason")
+
+
+def test_a_worker_that_dies_costs_only_its_own_file(tmp_path, monkeypatch):
+    """A native crash in one file: the pool is replaced, the file retried once, then an error row."""
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the crashing cue is registered in this process only; workers must be forked")
+    from telltales import registry
+    from telltales.findings import Result
+
+    def crash_on_13px(a):
+        if a.image.width == 13:
+            os._exit(3)  # what a segfault in native code looks like to the pool
+        return Result.not_applicable("test cue")
+
+    fake = registry.Cue("semantics.context", "semantics", crash_on_13px, (), "test", "crashes on 13 px")
+    monkeypatch.setitem(registry._REGISTRY, "semantics.context", fake)
+    d = tmp_path / "imgs"
+    d.mkdir()
+    for i in range(5):
+        (d / f"ok{i}.png").write_bytes(encode(picture(40, 30, seed=i)))
+    (d / "crash.png").write_bytes(encode(picture(13, 10)))
+    out = tmp_path / "out.jsonl"
+    s = scan([str(d)], out, jobs=2, cues=["semantics.context"], progress=False)
+    rows = {Path(r["path"]).name: r for r in _rows(out)}
+    assert len(rows) == 6 == s.analysed
+    assert "crashed" in rows["crash.png"]["error"]
+    assert all(rows[f"ok{i}.png"]["error"] is None for i in range(5))

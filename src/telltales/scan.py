@@ -216,8 +216,9 @@ def _run_parallel(todo: Iterator[str], jobs: int, options: dict[str, Any], write
                     return
                 finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    path = inflight.pop(fut)
-                    write(fut.result())
+                    row = fut.result()  # raises BrokenProcessPool if the worker died: path stays in flight
+                    del inflight[fut]
+                    write(row)
         except BrokenProcessPool:
             pool.shutdown(wait=False, cancel_futures=True)
             for path in inflight.values():

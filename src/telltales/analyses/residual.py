@@ -52,6 +52,16 @@ def native_crops(shape: tuple[int, int], size: int, max_tiles: int = 4) -> list[
     return out[:max_tiles]
 
 
+TILE = 256
+MIN_TILE = 128
+
+
+def tile_layout(shape: tuple[int, int]) -> tuple[int, list[tuple[int, int]]]:
+    """The tile size (``TILE``, or ``MIN_TILE`` on small images) and its corners from :func:`native_crops`."""
+    size = TILE if min(shape) >= TILE else MIN_TILE
+    return size, native_crops(shape, size)
+
+
 @provider("residual")
 def residual(a: Analysis) -> np.ndarray:
     """float32 noise residual ``luma - median3x3(luma)`` of ``a.rgb``, in grey levels."""

@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from telltales.analyses.residual import highpass, luma, native_crops
+from telltales.analyses.residual import highpass, luma, tile_layout
 from telltales.analysis import Analysis
 from telltales.findings import Region, Result
 from telltales.registry import cue
 
-TILE = 256
-MIN_TILE = 128
 # |NPR log ratio| above which the aligned 2x2 structure counts as generated
 # evidence. On the dev data (benchmarks/bench_noise.py: 409 real, 351
 # generated, as published and web-degraded) no real photo reached 0.35 (0.7%
@@ -121,8 +119,7 @@ def noise_residual(a: Analysis) -> Result:
         return Result.not_applicable(f"cannot judge the noise: {why}")
     px = a.native
     h, w = px.shape[:2]
-    size = TILE if min(h, w) >= TILE else MIN_TILE
-    corners = native_crops((h, w), size)
+    size, corners = tile_layout((h, w))
     if not corners:
         return Result.not_applicable(f"image too small to measure its noise ({w}x{h} px)")
     crops = [px[y : y + size, x : x + size] for y, x in corners]

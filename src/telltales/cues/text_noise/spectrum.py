@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from telltales.analyses.residual import luma, native_crops
+from telltales.analyses.residual import luma, tile_layout
 from telltales.analysis import Analysis
 from telltales.cues.text_noise.jpeg_history import GRID_THRESHOLD, grid_offset
 from telltales.findings import Region, Result
 from telltales.registry import cue
 
-TILE = 256
-MIN_TILE = 128
 SEG = 64
 # Thresholds on the prominence (dB above the ring of frequencies around it):
 # the strongest k/8-lattice peak of a never-JPEG image, and the strongest peak
@@ -202,8 +200,7 @@ def spectral_peaks(a: Analysis) -> Result:
         return Result.not_applicable(f"cannot judge the noise: {why}")
     px = a.native
     h, w = px.shape[:2]
-    size = TILE if min(h, w) >= TILE else MIN_TILE
-    corners = native_crops((h, w), size)
+    size, corners = tile_layout((h, w))
     if not corners:
         return Result.not_applicable(f"image too small to measure its spectrum ({w}x{h} px)")
     tiles = [luma(px[y : y + size, x : x + size]) for y, x in corners]

@@ -70,6 +70,12 @@ def test_fit_is_sane_and_loads_as_a_fusion():
     assert not np.isnan(result.oof_p).any()
 
 
+def test_a_cue_the_fit_never_saw_does_not_move_p():
+    fus = Fusion.from_dict(fit.fit_fusion(synthetic(), name="test").fusion)
+    unseen = Finding("body.brand-new", "body", Status.GENERATED, 1.0, "a cue added after the fit")
+    assert fus.combine([unseen]).p_generated == pytest.approx(0.5)
+
+
 def test_out_of_fold_thresholds_keep_false_alarms_at_two_percent():
     """By construction on the pooled out-of-fold predictions, in every condition."""
     recs = synthetic(n_per_family=60, seed=2)

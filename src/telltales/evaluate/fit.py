@@ -344,7 +344,8 @@ def to_fusion_dict(
     return {
         "name": name,
         "intercept": round(model.intercept, 4),
-        "default_weight": 1.0,
+        # a cue the fit never saw has no measured reliability: it is reported but does not move p
+        "default_weight": 0.0,
         "calibration": [round(ab[0], 4), round(ab[1], 4)],
         # rounded outwards, so rounding never lets in a false alarm the choice excluded
         "thresholds": {"generated": math.ceil(thresholds["generated"] * 1e4) / 1e4,

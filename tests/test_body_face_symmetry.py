@@ -129,7 +129,10 @@ def test_cue_clear_on_symmetric_faces(frame):
     rgb, mesh = drawn_face(frame)
     f, manual = run_cue(SYMMETRY, _analysis(rgb, mesh))
     assert f.status == Status.CLEAR
-    assert manual[0].cue == "body.face-symmetry" and len(manual[0].regions) == 1  # earrings, ears: left to a person
+    # earrings and ears are left to a person: the face and both ear regions are boxed
+    assert manual[0].cue == "body.face-symmetry" and len(manual[0].regions) == 3
+    (_, ear_l), (_, ear_r) = ((r.label, r.box) for r in manual[0].regions[1:])
+    assert ear_l[0] < 200 < ear_r[0]
 
 
 @pytest.mark.parametrize("case, why", [("none", "no face"), ("turned", "turned sideways"), ("small", "px wide")])

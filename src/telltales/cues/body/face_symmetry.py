@@ -141,7 +141,7 @@ def _manual(note: str, regions: tuple[Region, ...]) -> tuple[ManualCheck, ...]:
     return (ManualCheck("body.face-symmetry", f"{note} {BY_ID['body.face-symmetry'].guidance}", regions),)
 
 
-@cue("body.face-symmetry", needs=("faces", "gray"), version="1")
+@cue("body.face-symmetry", needs=("faces", "gray"), version="2")
 def accessory_asymmetry(a: Analysis) -> Result:
     """A glasses frame drawn under one eye of a frontal face and missing under the other."""
     faces = a.get("faces")
@@ -170,6 +170,9 @@ def accessory_asymmetry(a: Analysis) -> Result:
     details = {"faces": measured, "skipped": skipped,
                "thresholds": {"bridge": MIN_BRIDGE, "rim_drawn": RIM_DRAWN, "rim_absent": RIM_ABSENT}}
     faces_r = tuple(Region(a.to_original(f.box), "face") for f in faces)
+    ears_r = tuple(Region(a.to_original(box), f"{side} earring / ear")
+                   for m in measured for side, box in zip(("image-left", "image-right"),
+                                                          bands(faces[m["face"]].points).earrings, strict=True))
     if not measured:
         why = skipped[0]["why"] if skipped else "no face"
         return Result.not_applicable(f"no frontal face large enough to compare its two sides ({why})", details=details,
@@ -185,4 +188,5 @@ def accessory_asymmetry(a: Analysis) -> Result:
     return Result.clear(f"{len(measured)} frontal face(s) examined ({worn} with glasses); glasses frames match "
                         "left and right (earrings are measured but not judged: hair makes real ears just as uneven)",
                         details=details,
-                        manual=_manual("The automatic check judges only glasses frames.", faces_r))
+                        manual=_manual("The automatic check judges only glasses frames; compare the two boxed ear "
+                                       "regions of each face.", faces_r + ears_r))

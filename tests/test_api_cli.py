@@ -163,3 +163,15 @@ def test_main_turns_errors_into_clean_exit(tmp_path):
     )
     assert res.returncode == 1
     assert res.stderr.startswith("Error: unknown cue") and "Traceback" not in res.stderr
+
+
+def test_cli_stderr_stays_clean_when_the_landmark_models_start(tmp_path):
+    """mediapipe's native start-up notes (TFLite, absl) are not shown to the user."""
+    from telltales.example import make_example
+
+    path = tmp_path / "ex.png"
+    path.write_bytes(make_example("plain-png"))
+    res = subprocess.run([sys.executable, "-m", "telltales", "inspect", str(path), "--cues", "body"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""

@@ -14,7 +14,11 @@ The mediapipe solution objects are built once per process, on first use
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,9 +112,39 @@ def _model(name: str) -> Any:
     return _MODELS[name]
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Hide what mediapipe's native code prints on stderr (TFLite and absl start-up notes) while a model starts.
+
+    Its C++ logging ignores the usual environment variables, so file descriptor 2 is pointed at /dev/null for
+    the moment a model is built and first run (start-up only; errors raised to Python are unaffected).
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded interpreter): nothing to hide
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+_STARTED: set[str] = set()
+
+
 def _process(name: str, rgb: np.ndarray) -> Any:
     with _LOCK:
-        return _model(name).process(np.ascontiguousarray(rgb))
+        if name in _STARTED:
+            return _model(name).process(np.ascontiguousarray(rgb))
+        with _quiet_native_stderr():
+            out = _model(name).process(np.ascontiguousarray(rgb))
+        _STARTED.add(name)
+        return out
 
 
 # --- geometry helpers -----------------------------------------------------------------

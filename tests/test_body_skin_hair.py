@@ -13,6 +13,7 @@ from telltales.analysis import Analysis
 from telltales.api import run_cue
 from telltales.cues.body.skin_hair import (
     MIN_IOD,
+    SCALE_IOD,
     SHARP_BROWS,
     SKIN_SPOTS,
     SMOOTH,
@@ -126,6 +127,13 @@ def test_cue_flags_plastic_skin_and_boxes_the_spots():
     assert manual[0].cue == "body.skin-hair" and "Hair" in manual[0].guidance and manual[0].regions
 
 
+def test_a_large_face_is_judged_through_moderate_compression():
+    """Eyes 2 * SCALE_IOD apart: JPEG q60 blocks average out when the face is shrunk to the measuring scale."""
+    rgb, mesh = drawn_face(12.0, iod=2 * SCALE_IOD)
+    f, _ = run_cue(SKIN, _analysis(rgb, mesh, "JPEG", 60))
+    assert f.status == Status.CLEAR
+
+
 def test_cue_clear_on_textured_skin_still_asks_about_hair():
     rgb, mesh = drawn_face(8.0)
     f, manual = run_cue(SKIN, _analysis(rgb, mesh))
@@ -134,7 +142,7 @@ def test_cue_clear_on_textured_skin_still_asks_about_hair():
 
 
 @pytest.mark.parametrize("case, why", [("none", "no face"), ("drawn", "eyebrows flat"), ("small", "px apart"),
-                                       ("jpeg", "JPEG quality")])
+                                       ("jpeg", "JPEG quality about 3"), ("jpeg-small-face", "smooths a face this small")])
 def test_not_applicable(case, why):
     mesh = None
     if case == "none":
@@ -143,7 +151,10 @@ def test_not_applicable(case, why):
         rgb, mesh = drawn_face(0.0, brow_noise=0.0)
     elif case == "small":
         rgb, mesh = drawn_face(0.0, iod=MIN_IOD * 0.8)
+    elif case == "jpeg-small-face":
+        rgb, mesh = drawn_face(0.0, iod=1.5 * SCALE_IOD)
     else:
         rgb, mesh = drawn_face(0.0)
-    f, _ = run_cue(SKIN, _analysis(rgb, mesh, *(("JPEG", 30) if case == "jpeg" else ())))
+    quality = {"jpeg": 30, "jpeg-small-face": 60}.get(case)
+    f, _ = run_cue(SKIN, _analysis(rgb, mesh, *(("JPEG", quality) if quality else ())))
     assert f.status == Status.NOT_APPLICABLE and why in f.reason

@@ -25,7 +25,7 @@ from ..errors import TelltalesError
 from ..formats import jpeg, png
 
 CONDITIONS = ("asis", "stripped", "web", "thumbnail")
-VERSION = "1"  # bump when a condition's output for the same input may change
+VERSION = "2"  # bump when a condition's output for the same input may change (2: JPEG stripping reads past extraneous bytes)
 
 
 class ConditionError(TelltalesError):

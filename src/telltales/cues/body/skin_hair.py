@@ -18,6 +18,10 @@ The check, on every face large enough:
    judged.
 4. When all three spots are smoother than SMOOTH, the skin is "plastic".
 
+Compression smooths skin too: faces in JPEGs below quality MIN_JPEG_QUALITY are
+judged only when large enough for the 8x8 blocks to average out, and not at all
+below MIN_JPEG_QUALITY_LARGE.
+
 SMOOTH sits 25% below the smoothest real face measured (benchmarks/bench_body2.py:
 half of the dev real photos with faces fitted it, the other half was checked;
 heavily retouched stock portraits come closest). Beauty filters, heavy
@@ -55,7 +59,11 @@ MAX_CLIPPED = 0.2
 SMOOTH = 0.45  # grey levels: all three spots below this is plastic skin
 SHARP_BROWS = 1.5  # grey levels: flatter eyebrows mean an out-of-focus or drawn face
 MAX_YAW = 0.3
-MIN_JPEG_QUALITY = 50  # stronger compression may smooth skin by itself (dev real faces at q60-70: no smoother than at q90)
+# JPEG compression smooths skin by itself where its 8x8 blocks are about the size of the measuring scale: on dev,
+# the smoothest real face (0.60 as published) fell to 0.35 once recompressed at quality 60. Faces at least
+# twice the measuring scale are shrunk enough for the blocks to average out.
+MIN_JPEG_QUALITY = 70
+MIN_JPEG_QUALITY_LARGE = 50  # for faces with the irises at least 2 * SCALE_IOD apart
 STRENGTH = 0.35
 TOP_OF_FACE = 10  # mesh point at the top of the forehead
 
@@ -134,16 +142,16 @@ def _hair_check(a: Analysis, faces) -> tuple[ManualCheck, ...]:
     return (ManualCheck("body.skin-hair", f"{note} {BY_ID['body.skin-hair'].guidance}", tuple(boxes)),)
 
 
-@cue("body.skin-hair", needs=("faces", "native"), version="1")
+@cue("body.skin-hair", needs=("faces", "native"), version="2")
 def plastic_skin(a: Analysis) -> Result:
     """Skin on an in-focus face smoother than on any real photo measured."""
     faces = a.get("faces")
     if not faces:
         return Result.not_applicable("no face found")
     q = jpeg_quality(a.image.data) if jpeg.is_jpeg(a.image.data) else None
-    if q is not None and q < MIN_JPEG_QUALITY:
+    if q is not None and q < MIN_JPEG_QUALITY_LARGE:
         return Result.not_applicable(f"JPEG quality about {q}: compression this strong smooths skin by itself "
-                                     f"(judged from quality {MIN_JPEG_QUALITY})", manual=_hair_check(a, faces))
+                                     f"(judged from quality {MIN_JPEG_QUALITY_LARGE})", manual=_hair_check(a, faces))
     native, scale = a.get("native"), a.scale
     measured, skipped, plastic = [], [], []
     for i, f in enumerate(faces):
@@ -152,6 +160,12 @@ def plastic_skin(a: Analysis) -> Result:
             skipped.append({"face": i, "why": f"turned sideways (yaw {turn:.2f}, judged up to {MAX_YAW})"})
             continue
         mesh = np.asarray(f.points, dtype=np.float64)[:, :2] / scale
+        iod = float(np.linalg.norm(mesh[IRIS_CENTRES[0]] - mesh[IRIS_CENTRES[1]]))
+        if q is not None and q < MIN_JPEG_QUALITY and iod < 2 * SCALE_IOD:
+            skipped.append({"face": i, "why": f"JPEG quality about {q} smooths a face this small (eyes {iod:.0f} px "
+                                             f"apart) by itself; judged from quality {MIN_JPEG_QUALITY}, or from "
+                                             f"{MIN_JPEG_QUALITY_LARGE} when the eyes are {2 * SCALE_IOD:.0f} px apart"})
+            continue
         x0, y0 = np.maximum(np.floor(mesh.min(axis=0)).astype(int) - 2, 0)
         x1, y1 = np.ceil(mesh.max(axis=0)).astype(int) + 3
         rgb = native[y0:y1, x0:x1].astype(np.float32)

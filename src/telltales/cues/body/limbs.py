@@ -160,7 +160,7 @@ def _face_of(faces, nose: np.ndarray):
     return None
 
 
-@cue("body.limbs", needs=("pose", "faces", "hands"), version="1")
+@cue("body.limbs", needs=("pose", "faces", "hands"), version="2")
 def impossible_limbs(a: Analysis) -> Result:
     """A limb impossibly long for the head, or more hands than one person has."""
     poses = a.get("pose")
@@ -202,7 +202,13 @@ def impossible_limbs(a: Analysis) -> Result:
     if issues:
         return Result.generated(0.5, "the body is anatomically impossible: " + "; ".join(issues),
                                 regions=(Region(a.to_original(box), "; ".join(issues)),), details=details)
-    return Result.clear(f"{len(m.lengths)} limb segment(s) measured; no limb is impossibly long and no extra hand "
-                        "was found (only gross errors are judged; the pose model may itself smooth over a malformed limb)",
+    what = (f"{len(m.lengths)} limb segment(s) measured, none impossibly long" if m.lengths
+            else "no limb segment was measurable")
+    if "hands_within_reach" in details:
+        what += f"; {details['hands_within_reach']} hand(s) within reach of the only person, no more than two"
+    if m.knees_backwards:
+        what += f"; {len(m.knees_backwards)} knee(s) measured, none bent backwards impossibly far"
+    return Result.clear(f"{what} (only gross errors are judged; the pose model may itself smooth over a malformed "
+                        "limb)",
                         details=details,
                         manual=_manual("The automatic check catches only grossly stretched limbs and third hands.", body))

@@ -118,6 +118,8 @@ def _quiet_native_stderr() -> Iterator[None]:
 
     Its C++ logging ignores the usual environment variables, so file descriptor 2 is pointed at /dev/null for
     the moment a model is built and first run (start-up only; errors raised to Python are unaffected).
+    Anything another thread writes to stderr in that moment (a few hundred ms, once per model and process)
+    is lost too.
     """
     try:
         sys.stderr.flush()

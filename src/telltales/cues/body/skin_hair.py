@@ -132,9 +132,9 @@ def _hair_box(mesh: np.ndarray) -> tuple[float, float, float, float]:
 
 def _hair_check(a: Analysis, faces) -> tuple[ManualCheck, ...]:
     boxes = []
+    H, W = a.get("rgb").shape[:2]
     for f in faces:
         x, y, w, h = _hair_box(f.points)
-        W, H = a.get("rgb").shape[1], a.get("rgb").shape[0]
         x0, y0, x1, y1 = max(0.0, x), max(0.0, y), min(float(W), x + w), min(float(H), y + h)
         if x1 > x0 and y1 > y0:
             boxes.append(Region(a.to_original((x0, y0, x1 - x0, y1 - y0)), "hair outline"))

@@ -7,11 +7,14 @@ denoiser (Corvi et al. 2023 use a learned one; the median keeps the
 periodic patterns that matter here).
 
 ``residual`` (shared input) is computed at the working size; cues that need
-the native pixel grid (where upsampling and JPEG-block traces live) call
-:func:`native_crops` and :func:`highpass` on ``a.native`` instead.
+the native pixel grid (where upsampling and JPEG-block traces live) read
+``noise_tiles`` (native tiles and their luma, cut once per image) and call
+:func:`highpass` on them.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -60,6 +63,34 @@ def tile_layout(shape: tuple[int, int]) -> tuple[int, list[tuple[int, int]]]:
     """The tile size (``TILE``, or ``MIN_TILE`` on small images) and its corners from :func:`native_crops`."""
     size = TILE if min(shape) >= TILE else MIN_TILE
     return size, native_crops(shape, size)
+
+
+@dataclass(frozen=True, eq=False)
+class NoiseTiles:
+    """The native-resolution tiles the noise cues measure (:func:`tile_layout`), once per image."""
+
+    size: int  # tile side, native px
+    corners: list[tuple[int, int]]  # (y, x) of each tile
+    crops: list[np.ndarray]  # uint8 RGB views of ``a.native``
+    lumas: list[np.ndarray]  # their float32 luma
+
+    def unmeasurable(self, image_size: tuple[int, int], what: str) -> str | None:
+        """Why the noise cannot be measured on these tiles (``what``: "its noise", "its spectrum"), or None."""
+        if not self.corners:
+            w, h = image_size
+            return f"image too small to measure {what} ({w}x{h} px)"
+        if max(float(t.std()) for t in self.lumas) < 1.0:
+            return "the image is flat: there is no noise to measure"
+        return None
+
+
+@provider("noise_tiles")
+def noise_tiles(a: Analysis) -> NoiseTiles:
+    """Up to four native-resolution tiles spread over the image's centre, with their luma."""
+    px = a.get("native")
+    size, corners = tile_layout(px.shape[:2])
+    crops = [px[y : y + size, x : x + size] for y, x in corners]
+    return NoiseTiles(size, corners, crops, [luma(c) for c in crops])
 
 
 @provider("residual")

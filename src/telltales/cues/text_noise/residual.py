@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from telltales.analyses.residual import highpass, luma, tile_layout
+from telltales.analyses.residual import highpass
 from telltales.analysis import Analysis
 from telltales.findings import Region, Result
 from telltales.registry import cue
@@ -112,20 +112,15 @@ def _strength(excess: float) -> float:
     return float(STRENGTH_CAP / (1.0 + np.exp(-excess / 0.1)))
 
 
-@cue("noise.residual", needs=("native",), version="2")
+@cue("noise.residual", needs=("noise_tiles",), version="2")
 def noise_residual(a: Analysis) -> Result:
     """Camera sensor noise and demosaicing traces, or a generator's 2x2 upsampling structure."""
     if why := a.image.noise_unreliable:
         return Result.not_applicable(f"cannot judge the noise: {why}")
-    px = a.native
-    h, w = px.shape[:2]
-    size, corners = tile_layout((h, w))
-    if not corners:
-        return Result.not_applicable(f"image too small to measure its noise ({w}x{h} px)")
-    crops = [px[y : y + size, x : x + size] for y, x in corners]
-    tiles = [luma(c) for c in crops]
-    if max(float(t.std()) for t in tiles) < 1.0:
-        return Result.not_applicable("the image is flat: there is no noise to measure")
+    nt = a.get("noise_tiles")
+    if why := nt.unmeasurable(a.image.size, "its noise"):
+        return Result.not_applicable(why)
+    size, corners, crops, tiles = nt.size, nt.corners, nt.crops, nt.lumas
     npr = float(np.median([npr_ratio(t) for t in tiles]))
     cfa = float(np.median([cfa_ratio(c[..., 1]) for c in crops]))
     nb = [noise_vs_brightness(t) for t in tiles]

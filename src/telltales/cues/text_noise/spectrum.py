@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from telltales.analyses.residual import luma, tile_layout
 from telltales.analysis import Analysis
 from telltales.cues.text_noise.jpeg_history import GRID_THRESHOLD, grid_offset
 from telltales.findings import Region, Result
@@ -193,19 +192,15 @@ def _strength(excess_db: float) -> float:
     return float(STRENGTH_CAP / (1.0 + np.exp(-(excess_db + 1.0) / 3.0)))
 
 
-@cue("noise.spectrum", needs=("native",), version="3")
+@cue("noise.spectrum", needs=("noise_tiles",), version="3")
 def spectral_peaks(a: Analysis) -> Result:
     """Periodic peaks that upsampling layers leave in the noise spectrum."""
     if why := a.image.noise_unreliable:
         return Result.not_applicable(f"cannot judge the noise: {why}")
-    px = a.native
-    h, w = px.shape[:2]
-    size, corners = tile_layout((h, w))
-    if not corners:
-        return Result.not_applicable(f"image too small to measure its spectrum ({w}x{h} px)")
-    tiles = [luma(px[y : y + size, x : x + size]) for y, x in corners]
-    if max(float(t.std()) for t in tiles) < 1.0:
-        return Result.not_applicable("the image is flat: there is no noise to measure")
+    nt = a.get("noise_tiles")
+    if why := nt.unmeasurable(a.image.size, "its spectrum"):
+        return Result.not_applicable(why)
+    size, corners, tiles = nt.size, nt.corners, nt.lumas
     # tiles have equal segment counts, so the mean of their spectra is the Welch mean
     per_tile = [_power_spectrum([t]) for t in tiles]
     power = np.mean(per_tile, axis=0)

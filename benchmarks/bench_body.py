@@ -88,6 +88,16 @@ def measure(data: Path, out: Path, limit: int | None) -> None:
                       file=sys.stderr)
 
 
+def judged(xs: list[dict]) -> int:
+    """How many of these cue results could judge (evidence either way, or clear)."""
+    return sum(x["status"] in ("generated-evidence", "clear", "real-evidence") for x in xs)
+
+
+def gen(xs: list[dict]) -> int:
+    """How many of these cue results are generated-evidence."""
+    return sum(x["status"] == "generated-evidence" for x in xs)
+
+
 def summary(path: Path) -> None:
     with open(path) as fh:
         recs = [json.loads(line) for line in fh]
@@ -100,13 +110,6 @@ def summary(path: Path) -> None:
             real = [r["cues"][cid] for r in rs if r["label"] == "real"]
             ai = [r["cues"][cid] for r in rs if r["label"] == "ai"]
             fc = [r["cues"][cid] for r in rs if r["group"] == "facechain_styles"]
-
-            def judged(xs):
-                return sum(x["status"] in ("generated-evidence", "clear", "real-evidence") for x in xs)
-
-            def gen(xs):
-                return sum(x["status"] == "generated-evidence" for x in xs)
-
             print(f"| {cid} | {cond} | {len(real)} | {judged(real)} | {gen(real)} ({gen(real) / max(1, len(real)):.1%}) "
                   f"| {len(ai)} | {judged(ai)} | {gen(ai)} ({gen(ai) / max(1, len(ai)):.1%}) "
                   f"| {gen(fc)}/{len(fc)} |")

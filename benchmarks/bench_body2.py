@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_body import select, web_copy  # noqa: E402
+from bench_body import gen, judged, select, web_copy  # noqa: E402
 
 CUES = ("body.limbs", "body.teeth", "body.face-symmetry", "body.skin-hair")
 LANDMARKS = ("faces", "hands", "pose")
@@ -69,14 +69,6 @@ def measure(data: Path, out: Path, limit: int | None, cache: Path | None) -> Non
                 print(file, cond, {k[5:]: v["status"][:4] for k, v in rec["cues"].items()}, file=sys.stderr)
 
 
-def _judged(xs: list[dict]) -> int:
-    return sum(x["status"] in ("generated-evidence", "clear", "real-evidence") for x in xs)
-
-
-def _gen(xs: list[dict]) -> int:
-    return sum(x["status"] == "generated-evidence" for x in xs)
-
-
 def summary(path: Path) -> None:
     with open(path) as fh:
         recs = [json.loads(line) for line in fh]
@@ -89,8 +81,8 @@ def summary(path: Path) -> None:
             real = [r["cues"][cid] for r in rs if r["label"] == "real"]
             ai = [r["cues"][cid] for r in rs if r["label"] == "ai"]
             t = sorted(r["cues"][cid]["seconds"] for r in rs)
-            print(f"| {cid} | {cond} | {len(real)} | {_judged(real)} | {_gen(real)} ({_gen(real) / max(1, len(real)):.1%}) "
-                  f"| {len(ai)} | {_judged(ai)} | {_gen(ai)} ({_gen(ai) / max(1, len(ai)):.1%}) "
+            print(f"| {cid} | {cond} | {len(real)} | {judged(real)} | {gen(real)} ({gen(real) / max(1, len(real)):.1%}) "
+                  f"| {len(ai)} | {judged(ai)} | {gen(ai)} ({gen(ai) / max(1, len(ai)):.1%}) "
                   f"| {t[len(t) // 2] * 1e3:.0f} | {t[int(len(t) * 0.9)] * 1e3:.0f} |")
     print("\ngenerated-evidence findings:")
     for r in recs:

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image as PILImage
 
 from telltales.analyses.landmarks import Face
+from telltales.analyses.pixels import luma
 from telltales.analysis import Analysis
 from telltales.api import run_cue
 from telltales.cues.body.skin_hair import (
@@ -70,10 +71,6 @@ def drawn_face(skin_noise: float, brow_noise: float = 25.0, iod: float = 120.0, 
     return np.clip(img, 0, 255).astype(np.uint8), face_mesh(iod, (float(c), float(c)))
 
 
-def _gray(rgb: np.ndarray) -> np.ndarray:
-    return rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-
-
 def _analysis(rgb, mesh=None, fmt="PNG", quality=95):
     buf = io.BytesIO()
     PILImage.fromarray(rgb).save(buf, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
@@ -86,7 +83,7 @@ def _analysis(rgb, mesh=None, fmt="PNG", quality=95):
 @pytest.mark.parametrize("noise, plastic", [(0.0, True), (0.3, True), (6.0, False), (15.0, False)])
 def test_texture_separates_waxy_from_textured_skin(noise, plastic):
     rgb, mesh = drawn_face(noise)
-    m = face_texture(_gray(rgb), mesh)
+    m = face_texture(luma(rgb), mesh)
     assert not isinstance(m, str)
     assert set(m["spots"]) == set(SKIN_SPOTS)
     assert m["brows"] >= SHARP_BROWS
@@ -95,7 +92,7 @@ def test_texture_separates_waxy_from_textured_skin(noise, plastic):
 
 
 def test_texture_grows_with_grain():
-    values = [max(face_texture(_gray(drawn_face(n)[0]), face_mesh())["spots"].values()) for n in (1.0, 3.0, 9.0)]
+    values = [max(face_texture(luma(drawn_face(n)[0]), face_mesh())["spots"].values()) for n in (1.0, 3.0, 9.0)]
     assert values[0] < values[1] < values[2]
 
 
@@ -105,15 +102,15 @@ def test_measured_at_one_scale_whatever_the_resolution():
 
     rgb, mesh = drawn_face(0.0)
     big = cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    a, b = face_texture(_gray(rgb), mesh), face_texture(_gray(big), mesh * 2)
+    a, b = face_texture(luma(rgb), mesh), face_texture(luma(big), mesh * 2)
     assert is_plastic(a) and is_plastic(b)
 
 
 def test_small_and_clipped_faces_are_not_measured():
     rgb, mesh = drawn_face(0.0, iod=MIN_IOD * 0.8)
-    assert "too small" in face_texture(_gray(rgb), mesh)
+    assert "too small" in face_texture(luma(rgb), mesh)
     rgb, mesh = drawn_face(0.0, clip=True)
-    assert "forehead" in face_texture(_gray(rgb), mesh)
+    assert "forehead" in face_texture(luma(rgb), mesh)
 
 
 def test_cue_flags_plastic_skin_and_boxes_the_spots():

@@ -8,6 +8,18 @@ from PIL import Image as PILImage
 from ..analysis import Analysis, provider
 
 
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """float32 Rec. 601 luma of uint8 RGB, in grey levels (0-255)."""
+    x = rgb.astype(np.float32)
+    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+
+
+def unit_luma(rgb: np.ndarray) -> np.ndarray:
+    """float32 Rec. 601 luma of uint8 RGB, in 0-1 (the ``gray`` input's scale)."""
+    x = rgb.astype(np.float32) / 255.0
+    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+
+
 @provider("raw")
 def raw(a: Analysis) -> bytes:
     """The file's bytes, exactly as read."""
@@ -41,5 +53,4 @@ def rgb(a: Analysis) -> np.ndarray:
 @provider("gray")
 def gray(a: Analysis) -> np.ndarray:
     """float32 luma (Rec. 601) in 0-1 at the working size."""
-    x = a.get("rgb").astype(np.float32) / 255.0
-    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+    return unit_luma(a.get("rgb"))

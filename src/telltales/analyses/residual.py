@@ -19,12 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis import Analysis, provider
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-    """float32 Rec. 601 luma in grey levels (0-255)."""
-    x = rgb.astype(np.float32)
-    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+from .pixels import luma
 
 
 def highpass(gray: np.ndarray) -> np.ndarray:

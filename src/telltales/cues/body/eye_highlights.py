@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from telltales.analyses.landmarks import eye_pairs
+from telltales.analyses.pixels import unit_luma
 from telltales.analysis import Analysis
 from telltales.findings import Region, Result
 from telltales.registry import cue
@@ -54,11 +55,6 @@ class HighlightPair:
         return self.iou < IOU_THRESHOLD and self.offset > OFFSET_THRESHOLD
 
 
-def _gray(rgb: np.ndarray) -> np.ndarray:
-    x = rgb.astype(np.float32) / 255.0
-    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
-
-
 def normalised_iris(rgb: np.ndarray, centre: tuple[float, float], radius: float,
                     opening: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The iris resampled to a GRID x GRID square (centre at the middle, radius = half the side) and its valid mask."""
@@ -67,7 +63,7 @@ def normalised_iris(rgb: np.ndarray, centre: tuple[float, float], radius: float,
     s = 2.0 * radius / GRID
     m = np.array([[s, 0, centre[0] - radius + s / 2], [0, s, centre[1] - radius + s / 2]], np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    g = cv2.warpAffine(_gray(rgb), m, (GRID, GRID), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    g = cv2.warpAffine(unit_luma(rgb), m, (GRID, GRID), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     yy, xx = np.mgrid[0:GRID, 0:GRID]
     valid = np.hypot(xx - (GRID - 1) / 2, yy - (GRID - 1) / 2) < GRID / 2 * INNER
     if opening is not None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from telltales.analyses.pixels import unit_luma
 from telltales.analysis import Analysis
 from telltales.findings import Region, Result
 from telltales.registry import cue
@@ -49,11 +50,6 @@ class PupilFit:
     biou: float
     pupil_radius: float  # equivalent radius, native px
     contrast: float
-
-
-def _gray(rgb: np.ndarray) -> np.ndarray:
-    x = rgb.astype(np.float32) / 255.0
-    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
 
 
 def _band(mask: np.ndarray, d: int) -> np.ndarray:
@@ -163,7 +159,7 @@ def measure_pupil(rgb: np.ndarray, centre: tuple[float, float], radius: float,
         return f"the iris is {2 * radius:.0f} px across, too small (need {2 * MIN_IRIS_RADIUS:.0f})"
     up = max(1.0, WORK_RADIUS / radius)
     size = (round(rgb.shape[1] * up), round(rgb.shape[0] * up))
-    g = cv2.resize(_gray(rgb), size, interpolation=cv2.INTER_CUBIC)
+    g = cv2.resize(unit_luma(rgb), size, interpolation=cv2.INTER_CUBIC)
     g = cv2.GaussianBlur(g, (0, 0), 0.5 * up)
     op = None
     if opening is not None:

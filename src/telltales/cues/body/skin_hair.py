@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from telltales.analyses.pixels import luma
 from telltales.analysis import Analysis
 from telltales.cues.body.face_symmetry import yaw
 from telltales.degradation import jpeg_quality
@@ -168,9 +169,7 @@ def plastic_skin(a: Analysis) -> Result:
             continue
         x0, y0 = np.maximum(np.floor(mesh.min(axis=0)).astype(int) - 2, 0)
         x1, y1 = np.ceil(mesh.max(axis=0)).astype(int) + 3
-        rgb = native[y0:y1, x0:x1].astype(np.float32)
-        gray = rgb @ np.array([0.299, 0.587, 0.114], np.float32) if rgb.ndim == 3 else rgb
-        m = face_texture(gray, mesh - (x0, y0))
+        m = face_texture(luma(native[y0:y1, x0:x1]), mesh - (x0, y0))
         if isinstance(m, str):
             skipped.append({"face": i, "why": m})
             continue

@@ -23,7 +23,7 @@ import hashlib
 
 import numpy as np
 
-from telltales.analyses.residual import luma
+from telltales.analyses.pixels import luma
 from telltales.analysis import Analysis
 from telltales.findings import Result
 from telltales.formats.jpeg import ZIGZAG, ijg_quality, is_jpeg, quantisation_tables

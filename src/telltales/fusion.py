@@ -9,10 +9,26 @@ it is absence of information, never a 0 score. The sum of contributions plus
 an intercept is a logit; an optional Platt calibration ``(a, b)`` maps it to
 ``p_generated = sigmoid(a * logit + b)``.
 
-Decisive findings (a valid C2PA signature that declares generation) set the
-verdict to generated on their own. Everything else is weighed: the verdict is
-"generated" above ``thresholds.generated``, "real" below ``thresholds.real``,
-and "unsure" in between, with the reason it is unsure.
+A learned cue that publishes a calibrated ``details["log_odds"]`` can be
+weighed on it instead of its strength (``"input": "log_odds"`` in its weight
+entry): the fusion then sees the detector's whole range, not only the tail
+past its display threshold.
+
+What one piece of evidence may do on its own is bounded by what it can prove:
+
+* **Decisive** findings (a valid C2PA signature that declares generation) set
+  the verdict to generated on their own.
+* **Forgeable** evidence (:data:`FORGEABLE`: camera EXIF, which anyone can
+  copy onto any file) moves p_generated but never carries it across a verdict
+  threshold: an image the other evidence leaves unsure stays unsure.
+* Any other **single cue** except the provenance that names a generator
+  (:data:`STRONG`) moves the calibrated logit by at most
+  :data:`MAX_SINGLE_LOGIT` (p between 0.02 and 0.98 on its own): one detector
+  or one pixel statistic never claims certainty alone.
+
+Everything else is weighed: the verdict is "generated" above
+``thresholds.generated``, "real" below ``thresholds.real``, and "unsure" in
+between, with the reason it is unsure.
 """
 
 from __future__ import annotations
@@ -28,6 +44,25 @@ from .errors import TelltalesError
 from .findings import Finding, Status
 
 DEFAULT_FUSION = "fusion.json"
+FORGEABLE = frozenset({"provenance.camera"})
+STRONG = frozenset({"provenance.c2pa", "provenance.generator-metadata", "provenance.watermark"})
+MAX_SINGLE_LOGIT = math.log(0.98 / 0.02)  # calibrated logit one ordinary cue may add on its own
+LOG_ODDS_LIMIT = 6.0  # a detector's log-odds input is clipped to this
+
+
+def finding_input(status: str, strength: float | None, details: dict[str, Any] | None, kind: str) -> float | None:
+    """The number a cue feeds the fusion: its signed strength, or its clipped calibrated log-odds."""
+    if status in ("not-applicable", "error"):
+        return None
+    if kind == "log_odds":
+        lo = (details or {}).get("log_odds")
+        if lo is not None:
+            return max(-LOG_ODDS_LIMIT, min(LOG_ODDS_LIMIT, float(lo)))
+    if status == "generated-evidence":
+        return float(strength or 0.0)
+    if status == "real-evidence":
+        return -float(strength or 0.0)
+    return 0.0
 
 
 def _sigmoid(x: float) -> float:
@@ -72,7 +107,8 @@ class Fusion:
             return cls(
                 name=str(d["name"]),
                 weights={
-                    k: {"w": float(v.get("w", 0.0)), "w_applicable": float(v.get("w_applicable", 0.0))}
+                    k: {"w": float(v.get("w", 0.0)), "w_applicable": float(v.get("w_applicable", 0.0)),
+                        **({"input": str(v["input"])} if v.get("input") else {})}
                     for k, v in d.get("weights", {}).items()
                 },
                 intercept=float(d.get("intercept", 0.0)),
@@ -85,18 +121,26 @@ class Fusion:
             raise TelltalesError(f"fusion file is malformed: {exc}") from None
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> Fusion:
-        """The fusion in ``path``, or the one shipped with telltales."""
+    def load(cls, path: str | Path | None = None, *, check: bool = True) -> Fusion:
+        """The fusion in ``path``, or the one shipped with telltales.
+
+        With ``check`` (the default), a fusion fitted on other versions of the cues it
+        weighs is refused (:meth:`check_versions`)."""
         try:
             if path is None:
                 text = resources.files("telltales.models").joinpath(DEFAULT_FUSION).read_text()
             else:
                 text = Path(path).read_text()
-            return cls.from_dict(json.loads(text))
+            fusion = cls.from_dict(json.loads(text))
         except OSError as exc:
             raise TelltalesError(f"cannot read fusion file {path}: {exc}") from None
         except json.JSONDecodeError as exc:
             raise TelltalesError(f"fusion file {path} is not JSON: {exc}") from None
+        if check:
+            from .registry import all_cues
+
+            fusion.check_versions({c.id: c.version for c in all_cues()})
+        return fusion
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,14 +153,47 @@ class Fusion:
             "record": self.record,
         }
 
+    def version_mismatches(self, versions: dict[str, str]) -> list[str]:
+        """Weighted cues whose version now differs from the one this fusion was fitted on."""
+        fitted = self.record.get("cues") or {}
+        return [
+            f"{cue} (fitted on version {fitted[cue]}, registered {versions[cue]})"
+            for cue, w in sorted(self.weights.items())
+            if (w["w"] or w["w_applicable"]) and cue in fitted and cue in versions
+            and str(fitted[cue]) != str(versions[cue])
+        ]
+
+    def check_versions(self, versions: dict[str, str]) -> None:
+        """Refuse a fusion whose weighted cues have changed since it was fitted."""
+        bad = self.version_mismatches(versions)
+        if bad:
+            raise TelltalesError(
+                f"fusion {self.name!r} was fitted on other cue versions: {', '.join(bad)}; "
+                "refit it (telltales calibrate) or pass a matching --fusion file"
+            )
+
     # combining --------------------------------------------------------------------
     def contribution(self, f: Finding) -> float:
-        """This finding's additive share of the logit (0 when not applicable or an error)."""
-        score = f.score
-        if score is None:
-            return 0.0
+        """This finding's additive share of the logit (0 when not applicable or an error).
+
+        Bounded for ordinary cues: alone it moves the calibrated logit by at most
+        MAX_SINGLE_LOGIT (see the module docstring)."""
         w = self.weights.get(f.cue, {"w": self.default_weight, "w_applicable": 0.0})
-        return w["w"] * score + w["w_applicable"]
+        x = finding_input(str(f.status), f.strength, f.details, str(w.get("input", "strength")))
+        if x is None:
+            return 0.0
+        c = w["w"] * x + w["w_applicable"]
+        if f.cue not in STRONG:
+            limit = MAX_SINGLE_LOGIT / max(1e-9, abs(self.calibration[0]))
+            c = max(-limit, min(limit, c))
+        return c
+
+    def _verdict_of(self, p: float) -> str:
+        if p >= self.thresholds["generated"]:
+            return "generated"
+        if p <= self.thresholds["real"]:
+            return "real"
+        return "unsure"
 
     def combine(self, findings: list[Finding], *, degraded: list[str] | None = None) -> Verdict:
         degraded = degraded or []
@@ -125,6 +202,16 @@ class Fusion:
         logit = self.intercept + sum(contributions.values())
         a, b = self.calibration
         p = _sigmoid(a * logit + b)
+        # forgeable evidence never carries p across a threshold the rest had not crossed:
+        # from unsure it stays unsure; from a verdict it may only fall back to unsure
+        forged = sum(c for cue, c in contributions.items() if cue in FORGEABLE)
+        if forged:
+            rest = self._verdict_of(_sigmoid(a * (logit - forged) + b))
+            lo, hi = self.thresholds["real"] + 1e-4, self.thresholds["generated"] - 1e-4
+            if rest != "real":
+                p = max(p, lo)
+            if rest != "generated":
+                p = min(p, hi)
 
         evidence = sorted(
             (f for f in findings if f.status in (Status.GENERATED, Status.REAL)),
@@ -136,12 +223,7 @@ class Fusion:
         if decisive:
             return Verdict("generated", max(p, 0.99), reasons, None, contributions)
 
-        if p >= self.thresholds["generated"]:
-            verdict = "generated"
-        elif p <= self.thresholds["real"]:
-            verdict = "real"
-        else:
-            verdict = "unsure"
+        verdict = self._verdict_of(p)
         unsure_reason = self._why_unsure(p, findings, contributions, degraded) if verdict == "unsure" else None
         return Verdict(verdict, p, reasons, unsure_reason, contributions)
 

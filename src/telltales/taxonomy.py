@@ -120,6 +120,10 @@ ITEMS: tuple[Item, ...] = (
          "(needs software) Inspect the noise residual for sensor noise."),
     Item("noise.learned", "low-level traces a small trained detector recognises",
          "(needs software) A detector trained on generated and real images scores the pixels."),
+    Item("noise.clip", "generator traces and style that a detector on pretrained image features "
+         "(CLIP ViT-B/16, middle blocks) recognises",
+         "(needs software) A detector on a pretrained image model's features scores the whole "
+         "image and native-resolution crops; it says how likely, not what is wrong."),
     Item("noise.jpeg", "no camera-like JPEG history",
          "(needs software) Compare the JPEG quantisation tables with camera tables."),
     Item("details.texture", "smudged background, repeated textures, melted small objects",

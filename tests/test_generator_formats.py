@@ -287,3 +287,53 @@ def test_png_ztxt_bomb_is_skipped():
     ok = chunk(b"tEXt", b"Software\0NovelAI")
     data = base[:33] + bomb + ok + base[33:]
     assert png.text_chunks(data) == {"Software": "NovelAI"}
+
+
+# --- a copied parameter block: what the cue can and cannot tell ----------------------------------
+
+A1111_768 = ("a fox\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, "
+             "Size: 512x768, Model: v1-5-pruned-emaonly")
+
+
+def a1111_jpeg(img: PILImage.Image, text: str = A1111_768) -> bytes:
+    return saved(img, "JPEG", exif=user_comment_exif(piexif.helper.UserComment.dump(text, encoding="unicode")))
+
+
+def test_parameters_copied_onto_a_picture_of_another_shape_are_reported_as_such():
+    f = run(a1111_jpeg(picture(640, 480)))  # a landscape "photo" carrying a portrait's parameters
+    assert f.status == Status.GENERATED  # the file still says a generator wrote it...
+    assert f.details["stated_size"] == [512, 768] and f.details["size_agreement"] == "different"
+    assert "copied from another file" in f.reason  # ...and the reason says it may not be these pixels
+    assert "can be forged" in f.reason
+
+
+def test_parameters_on_a_resized_copy_say_it_was_resized():
+    f = run(a1111_jpeg(picture(256, 384)))
+    assert f.details["size_agreement"] == "rescaled"
+    assert "resized" in f.reason and "copied" not in f.reason
+
+
+def test_a_copied_block_that_fits_the_size_cannot_be_told_apart():
+    """What the cue cannot prove: a block copied onto a picture of the same size reads as genuine."""
+    genuine, copied = picture(512, 768, seed=1), picture(512, 768, seed=2)
+    a, b = run(a1111_jpeg(genuine)), run(a1111_jpeg(copied))
+    assert a.details["size_agreement"] == b.details["size_agreement"] == "same"
+    assert (a.status, a.strength, a.details["parameters"]) == (b.status, b.strength, b.details["parameters"])
+    assert "can be forged" in b.reason
+
+
+def test_a_comfy_graph_is_not_size_checked():
+    """A graph may upscale or crop anywhere after its latent: its latent size says nothing of the output."""
+    graph = {**GRAPH, "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 1024, "height": 1024}}}
+    f = run(saved(picture(), "PNG", pnginfo=_png_text(prompt=json.dumps(graph))))
+    assert f.details["tool"] == "ComfyUI" and f.details["parameters"]["size"] == "1024x1024"
+    assert f.details["size_agreement"] is None
+
+
+def _png_text(**texts: str):
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for k, v in texts.items():
+        info.add_text(k, v)
+    return info

@@ -37,7 +37,8 @@ def test_inspect_endpoint(base_url):
     assert status == 200
     assert body["verdict"] == "generated"
     assert {f["cue"] for f in body["findings"]} <= {
-        "provenance.c2pa", "provenance.generator-metadata", "provenance.watermark", "provenance.camera"
+        "provenance.c2pa", "provenance.generator-metadata", "provenance.watermark", "provenance.camera",
+        "provenance.visible-mark",
     }
 
 

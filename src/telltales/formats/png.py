@@ -5,6 +5,8 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from .inflate import TooLarge, inflate
+
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -38,7 +40,10 @@ def chunks(data: bytes) -> list[Chunk]:
 
 
 def text_chunks(data: bytes) -> dict[str, str]:
-    """tEXt, zTXt and iTXt chunks as {keyword: text}; later duplicates win."""
+    """tEXt, zTXt and iTXt chunks as {keyword: text}; later duplicates win.
+
+    A compressed chunk that would inflate past :data:`inflate.DEFAULT_LIMIT` is skipped.
+    """
     texts: dict[str, str] = {}
     for ch in chunks(data):
         try:
@@ -47,15 +52,15 @@ def text_chunks(data: bytes) -> dict[str, str]:
                 texts[key.decode("latin-1")] = val.decode("latin-1")
             elif ch.type == "zTXt":
                 key, _, rest = ch.data.partition(b"\0")
-                texts[key.decode("latin-1")] = zlib.decompress(rest[1:]).decode("latin-1")
+                texts[key.decode("latin-1")] = inflate(rest[1:]).decode("latin-1")
             elif ch.type == "iTXt":
                 key, _, rest = ch.data.partition(b"\0")
                 flag, _method, rest = rest[0], rest[1], rest[2:]
                 _lang, _, rest = rest.partition(b"\0")
                 _tkey, _, val = rest.partition(b"\0")
                 if flag:
-                    val = zlib.decompress(val)
+                    val = inflate(val)
                 texts[key.decode("latin-1")] = val.decode("utf-8", "replace")
-        except (zlib.error, IndexError, UnicodeDecodeError):
+        except (zlib.error, TooLarge, IndexError, UnicodeDecodeError):
             continue
     return texts

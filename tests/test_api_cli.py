@@ -21,8 +21,9 @@ STATUSES = {"generated-evidence", "real-evidence", "clear", "not-applicable", "e
 
 def _check_contract(d: dict) -> None:
     assert set(d) >= {"path", "sha256", "verdict", "p_generated", "reasons", "error", "findings", "manual_checks", "version"}
-    assert d["verdict"] in ("generated", "real", "unsure")
-    assert 0.0 <= d["p_generated"] <= 1.0
+    assert d["verdict"] in ("generated", "real", "unsure", "error")
+    assert (d["verdict"] == "error") == (d["error"] is not None) == (d["p_generated"] is None)
+    assert d["p_generated"] is None or 0.0 <= d["p_generated"] <= 1.0
     for f in d["findings"]:
         assert set(f) >= {"cue", "category", "status", "strength", "reason", "regions", "details", "seconds"}
         assert f["category"] in CATEGORIES
@@ -61,7 +62,7 @@ def test_inspect_bad_input_raises_or_reports(tmp_path):
     with pytest.raises(telltales.ImageError):
         telltales.inspect(tmp_path / "missing.png")
     r = telltales.inspect(tmp_path / "missing.png", on_error="report")
-    assert r.error and r.verdict == "unsure"
+    assert r.error and r.verdict == "error" and r.p_generated is None
     _check_contract(r.to_dict())
     with pytest.raises(ValueError, match="on_error"):
         telltales.inspect(b"", on_error="ignore")

@@ -50,7 +50,7 @@ def test_scan_survives_bad_files_and_summarises(tmp_path, jobs):
     assert len(rows) == 7 == s.analysed
     assert s.errors == 1
     bad = [r for r in rows if r["error"]]
-    assert bad[0]["path"].endswith("broken.jpg") and bad[0]["verdict"] == "unsure"
+    assert bad[0]["path"].endswith("broken.jpg") and bad[0]["verdict"] == "error" and bad[0]["p_generated"] is None
     assert sum(s.verdicts.values()) == 7
     again = scan([str(d)], out, jobs=jobs, cues=["provenance"], progress=False)
     assert again.analysed == 0 and again.skipped == 7

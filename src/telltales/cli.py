@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .errors import TelltalesError
+from .limits import DEFAULT_MAX_PIXELS
 
 
 def _cue_list(value: str | None) -> list[str] | None:
@@ -24,8 +25,8 @@ fusion_option = click.option(
     help="A fusion JSON file (from `telltales calibrate`) instead of the shipped one.",
 )
 max_pixels_option = click.option(
-    "--max-pixels", type=click.IntRange(min=1), default=150_000_000, show_default=True,
-    help="Refuse images with more pixels than this (decompression-bomb guard).",
+    "--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
+    help="The pixel budget: a JPEG over it is decoded at 1/2, 1/4 or 1/8 scale, anything else over it is refused.",
 )
 
 

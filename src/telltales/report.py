@@ -14,8 +14,8 @@ from .taxonomy import CATEGORIES, HARD_OBJECTS
 class Report:
     path: str | None
     sha256: str | None
-    verdict: str
-    p_generated: float
+    verdict: str  # "generated", "real", "unsure"; "error" when the file could not be analysed
+    p_generated: float | None  # None exactly when verdict is "error"
     reasons: tuple[str, ...]
     error: str | None
     findings: tuple[Finding, ...] = ()
@@ -33,7 +33,7 @@ class Report:
             "path": self.path,
             "sha256": self.sha256,
             "verdict": self.verdict,
-            "p_generated": round(self.p_generated, 4),
+            "p_generated": None if self.p_generated is None else round(self.p_generated, 4),
             "unsure_reason": self.unsure_reason,
             "reasons": list(self.reasons),
             "error": self.error,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TelltalesError
+from .limits import DEFAULT_MAX_PIXELS
 from .progress import Progress
 
 IMAGE_EXTENSIONS = frozenset(
@@ -101,7 +102,7 @@ def _analyse_path(path: str) -> dict[str, Any]:
 
     cues, fusion, opt = _WORKER["cues"], _WORKER["fusion"], _WORKER["options"]
     try:
-        image = load_image(path, max_pixels=opt.get("max_pixels", 150_000_000))
+        image = load_image(path, max_pixels=opt.get("max_pixels", DEFAULT_MAX_PIXELS))
         report = analyse(image, cues=cues, fusion=fusion, working_size=opt.get("working_size", 1536))
     except ImageError as exc:
         report = error_report(path, str(exc), cues, fusion)
@@ -132,8 +133,8 @@ class ScanSummary:
 
 def _crash_row(path: str, message: str) -> dict[str, Any]:
     return {
-        "path": path, "sha256": None, "verdict": "unsure", "p_generated": 0.5,
-        "unsure_reason": "the file could not be analysed", "reasons": [], "error": message,
+        "path": path, "sha256": None, "verdict": "error", "p_generated": None,
+        "unsure_reason": None, "reasons": [], "error": message,
         "findings": [], "manual_checks": [], "version": {},
     }
 
@@ -145,7 +146,7 @@ def scan(
     jobs: int = 1,
     cues: list[str] | None = None,
     fusion: str | None = None,
-    max_pixels: int = 150_000_000,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     working_size: int = 1536,
     progress: bool = True,
     recursive: bool = True,

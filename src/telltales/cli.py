@@ -94,37 +94,56 @@ def inspect(files, as_json, verbose, overlay, cues, fusion, max_pixels) -> None:
         sys.exit(1)
 
 
+SCAN_EXIT_FAILED = 3  # some files could not be analysed: their rows carry an "error"
+SCAN_EXIT_EMPTY = 4  # the inputs matched no image file
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
-              help="JSON Lines file; an existing one is resumed (done paths are skipped).")
+              help="JSON Lines file; an existing one is resumed (done paths are skipped). "
+                   "A file that is not a telltales JSON Lines file is refused, untouched.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
               help="Also write a CSV summary of every row in --out.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parallel worker processes.")
 @click.option("--no-recursive", is_flag=True, help="Do not descend into sub-folders.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+@click.option("--retry-errors", is_flag=True,
+              help="Analyse again the files whose row in --out is an error (the new row wins).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @cues_option
 @fusion_option
 @max_pixels_option
-def scan(inputs, out, csv_path, jobs, no_recursive, quiet, cues, fusion, max_pixels) -> None:
+def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, quiet, cues, fusion, max_pixels) -> None:
     """Analyse a folder or glob of any size into a JSON Lines file, resumably.
 
     Each result is written as soon as it is computed; run the same command again
     after a crash and it continues where it stopped. Bad files become rows with
-    an "error". Prints a JSON summary at the end.
+    verdict "error" and an "error" message. Prints a JSON summary at the end.
+    Two scans cannot write one output at once (a lock file, <out>.lock, says
+    which pid holds it).
 
     \b
     Examples:
       telltales scan ./photos --out results.jsonl --jobs 2
       telltales scan "shots/**/*.jpg" --out results.jsonl --csv results.csv
+      telltales scan ./photos --out results.jsonl --retry-errors
+
+    \b
+    Exit codes:
+      0  every file was analysed
+      1  an error stopped the scan (the output is refused, cannot be written or
+         is locked by another scan; a bad option value)
+      2  a usage error (a missing or unknown option)
+      3  some files could not be analysed (rows with "error"; see --retry-errors)
+      4  the inputs matched no image file
     """
     from .scan import scan as run_scan
     from .scan import write_csv
 
     summary = run_scan(
         inputs, out, jobs=jobs, cues=_cue_list(cues), fusion=fusion, max_pixels=max_pixels,
-        progress=not quiet, recursive=not no_recursive,
+        progress=not quiet, recursive=not no_recursive, retry_errors=retry_errors,
     )
     result = summary.to_dict()
     result["out"] = str(out)
@@ -132,6 +151,13 @@ def scan(inputs, out, csv_path, jobs, no_recursive, quiet, cues, fusion, max_pix
         result["csv_rows"] = write_csv(out, csv_path)
         result["csv"] = str(csv_path)
     click.echo(json.dumps(result, indent=2))
+    if summary.total == 0:
+        click.echo("Warning: the inputs matched no image file: " + " ".join(inputs), err=True)
+        sys.exit(SCAN_EXIT_EMPTY)
+    if summary.failed:
+        click.echo(f"Warning: {summary.failed} file(s) could not be analysed (rows with \"error\" in "
+                   f"{out}; --retry-errors tries them again)", err=True)
+        sys.exit(SCAN_EXIT_FAILED)
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -59,30 +60,41 @@ def cli() -> None:
 def inspect(files, as_json, verbose, overlay, cues, fusion, max_pixels) -> None:
     """Analyse images and say: generated, real or unsure, and why.
 
+    FILES are image paths; "-" reads one image from standard input.
+
     \b
     Examples:
       telltales inspect photo.jpg
       telltales inspect a.png b.jpg --json
+      curl -s https://example.org/x.jpg | telltales inspect -
       telltales inspect photo.jpg --cues provenance --overlay out/
 
+    Results go to stdout, errors to stderr. With --json a file that could not
+    be analysed still gets its row, with verdict "error".
     Exits 1 if any file could not be analysed (its result says why).
     """
     from .api import inspect as inspect_one
     from .fusion import Fusion
+    from .report import render_text
 
+    if overlay and "-" in files:
+        raise click.UsageError("--overlay needs files: it cannot be used with - (standard input)")
     fus = Fusion.load(fusion)
     failed = 0
-    color = sys.stdout.isatty()
-    for i, path in enumerate(files):
-        report = inspect_one(path, cues=_cue_list(cues), fusion=fus, max_pixels=max_pixels, on_error="report")
-        failed += report.error is not None
+    color = use_color(sys.stdout)
+    shown = 0
+    for path in files:
+        source = sys.stdin.buffer if path == "-" else path
+        report = inspect_one(source, cues=_cue_list(cues), fusion=fus, max_pixels=max_pixels, on_error="report")
+        if report.error is not None:
+            failed += 1
+            click.echo(f"Error: {error_line(report.error, path)}", err=True)
         if as_json:
             click.echo(report.to_json())
-        else:
-            from .report import render_text
-
-            if i:
+        elif report.error is None:
+            if shown:
                 click.echo()
+            shown += 1
             click.echo(render_text(report, verbose=verbose, color=color))
         if overlay and report.error is None:
             from .overlay import write_overlay
@@ -92,6 +104,17 @@ def inspect(files, as_json, verbose, overlay, cues, fusion, max_pixels) -> None:
                 click.echo(f"  overlay: {out}")
     if failed:
         sys.exit(1)
+
+
+def use_color(stream) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set to anything (no-color.org)."""
+    return bool(stream.isatty()) and not os.environ.get("NO_COLOR")
+
+
+def error_line(message: str, path: str) -> str:
+    """The error for one file, naming it once: the message already starts with the path when it has one."""
+    name = "<stdin>" if path == "-" else path
+    return message if message.startswith(name) else f"{name}: {message.removeprefix('input: ')}"
 
 
 SCAN_EXIT_FAILED = 3  # some files could not be analysed: their rows carry an "error"
@@ -255,6 +278,9 @@ cli.add_command(calibrate_command)
 
 
 def main() -> None:
+    from .quiet import keep_library_warnings_off_stderr
+
+    keep_library_warnings_off_stderr()
     try:
         cli.main(standalone_mode=False)
     except TelltalesError as exc:

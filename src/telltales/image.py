@@ -358,11 +358,18 @@ def draft_scale(size: tuple[int, int], max_pixels: int) -> int | None:
     return None
 
 
-def _open(data: bytes, label: str, max_pixels: int) -> tuple[PILImage.Image, str | None]:
-    """Open and decode ``data`` within the pixel budget: a JPEG over it is decoded reduced (draft)."""
+def _open(data: bytes, label: str, max_pixels: int) -> tuple[PILImage.Image, list[str], bool]:
+    """Decode ``data`` within the pixel budget (a JPEG over it is decoded reduced, with draft()).
+
+    Returns the image, notes (the reduction, and what the decoder warned about:
+    kept in the report instead of printed with a site-packages path) and whether
+    it was decoded reduced.
+    """
     PILImage.MAX_IMAGE_PIXELS = pillow_limit(max_pixels, data)
-    note = None
-    with warnings.catch_warnings():
+    notes: list[str] = []
+    reduced = False
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
         warnings.simplefilter("error", PILImage.DecompressionBombWarning)
         img = PILImage.open(io.BytesIO(data))
         w, h = img.size
@@ -370,8 +377,9 @@ def _open(data: bytes, label: str, max_pixels: int) -> tuple[PILImage.Image, str
             k = draft_scale((w, h), max_pixels)
             if k is not None:
                 img.draft(img.mode, (max(1, w // k), max(1, h // k)))
-                if img.size != (w, h):
-                    note = (
+                reduced = img.size != (w, h)
+                if reduced:
+                    notes.append(
                         f"{w}x{h} is over the pixel budget of {max_pixels / 1e6:g} megapixels: "
                         f"decoded at {img.size[0]}x{img.size[1]} (1/{round(w / img.size[0])} scale); "
                         "cues that need native pixels were not run"
@@ -379,7 +387,8 @@ def _open(data: bytes, label: str, max_pixels: int) -> tuple[PILImage.Image, str
         if img.size[0] * img.size[1] > max_pixels:
             _too_many(label, img.size, max_pixels)
         img.load()
-    return img, note
+    notes.extend(dict.fromkeys(f"the decoder warned: {str(m.message).strip()}" for m in said))
+    return img, notes, reduced
 
 
 def _too_many(label: str, size: tuple[int, int], max_pixels: int) -> None:
@@ -413,7 +422,7 @@ def load_image(
     if not data:
         raise ImageError(f"{label}: file is empty")
     try:
-        img, reduced = _open(data, label, max_pixels)
+        img, decode_notes, reduced = _open(data, label, max_pixels)
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
         count = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "too many pixels"
@@ -428,7 +437,7 @@ def load_image(
         if "truncated" in msg or isinstance(exc, EOFError):
             raise ImageError(f"{label}: file is truncated ({msg or 'unexpected end of data'})") from None
         raise ImageError(f"{label}: image data is corrupt ({msg})") from None
-    return _from_pil(img, path, data, max_pixels, reduced)
+    return _from_pil(img, path, data, max_pixels, decode_notes, reduced)
 
 
 def _orient(img: PILImage.Image, notes: list[str]) -> PILImage.Image:
@@ -454,7 +463,12 @@ def _orient(img: PILImage.Image, notes: list[str]) -> PILImage.Image:
 
 
 def _from_pil(
-    img: PILImage.Image, path: str | None, data: bytes, max_pixels: int, reduced: str | None = None
+    img: PILImage.Image,
+    path: str | None,
+    data: bytes,
+    max_pixels: int,
+    decode_notes: list[str] | None = None,
+    reduced: bool = False,
 ) -> Image:
     label = path or "input"
     w, h = img.size
@@ -462,7 +476,7 @@ def _from_pil(
         _too_many(label, (w, h), max_pixels)
     if w < 1 or h < 1:
         raise ImageError(f"{label}: image has no pixels ({w}x{h})")
-    notes: list[str] = [reduced] if reduced else []
+    notes: list[str] = list(decode_notes or [])
     n_frames = int(getattr(img, "n_frames", 1) or 1)
     if n_frames > 1:
         img.seek(0)
@@ -493,7 +507,7 @@ def _from_pil(
         n_frames=n_frames,
         has_alpha=has_alpha,
         warnings=tuple(notes),
-        reduced=reduced is not None,
+        reduced=reduced,
     )
 
 

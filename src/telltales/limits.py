@@ -8,5 +8,5 @@ anything else over it is refused. At this budget the peak memory of
 
 from __future__ import annotations
 
-DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_PIXELS = 36_000_000  # 6000 x 6000
 DEFAULT_MAX_BYTES = 1 << 30

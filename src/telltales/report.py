@@ -66,7 +66,8 @@ def render_text(report: Report, *, verbose: bool = False, color: bool = False) -
     lines: list[str] = []
     name = report.path or "<image>"
     if report.error:
-        lines.append(f"{name}: ERROR {report.error}")
+        said = report.error if report.error.startswith(name) else f"{name}: {report.error}"
+        lines.append(f"ERROR {said}")
         return "\n".join(lines)
     vcode = {"generated": "1;31", "real": "1;32", "unsure": "1;33"}[report.verdict]
     lines.append(

@@ -187,6 +187,13 @@ def _make_parent(out: Path) -> None:
 _WORKER: dict[str, Any] = {}
 
 
+def _init_pool_worker(options: dict[str, Any]) -> None:
+    from .quiet import keep_library_warnings_off_stderr
+
+    keep_library_warnings_off_stderr()  # a worker's stderr is the command line's
+    _init_worker(options)
+
+
 def _init_worker(options: dict[str, Any]) -> None:
     from .fusion import Fusion
     from .registry import select
@@ -336,7 +343,7 @@ def _run_parallel(todo: Iterator[str], jobs: int, options: dict[str, Any], write
     retry: list[str] = []
     exhausted = False
     while True:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options,))
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_pool_worker, initargs=(options,))
         inflight: dict[Future, str] = {}
         try:
             while True:

@@ -23,11 +23,23 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 
+REDUCED_REASON = (
+    "the image was decoded below its native resolution to stay within the pixel budget "
+    "(--max-pixels), and this cue reads native pixels"
+)
+
+
 def run_cue(c: Cue, analysis: Analysis) -> tuple[Finding, tuple[ManualCheck, ...]]:
-    """Run one cue, never letting it crash the report: a failure becomes an error finding."""
+    """Run one cue, never letting it crash the report: a failure becomes an error finding.
+
+    A cue that reads native pixels is not applicable to an image decoded reduced.
+    """
     t0 = time.perf_counter()
     try:
-        result = c.func(analysis)
+        if analysis.image.reduced and "native" in c.needs:
+            result = Result.not_applicable(REDUCED_REASON)
+        else:
+            result = c.func(analysis)
         if not isinstance(result, Result):
             raise TypeError(f"cue returned {type(result).__name__}, not Result")
     except ImportError as exc:
@@ -152,14 +164,15 @@ def _report(image: Image, cues: list[Cue], fusion: Fusion, findings: list[Findin
 
 
 def error_report(path: str | None, message: str, cues: list[Cue], fusion: Fusion, sha256: str | None = None) -> Report:
+    """The report of a file that could not be analysed: verdict "error", no probability."""
     return Report(
         path=path,
         sha256=sha256,
-        verdict="unsure",
-        p_generated=0.5,
+        verdict="error",
+        p_generated=None,
         reasons=(),
         error=message,
-        unsure_reason="the file could not be analysed",
+        unsure_reason=None,
         version=version_info(cues, fusion),
     )
 
@@ -167,7 +180,7 @@ def error_report(path: str | None, message: str, cues: list[Cue], fusion: Fusion
 def inspect(
     source: Any,
     *,
-    cues: list[str] | None = None,
+    cues: list[str] | str | None = None,
     fusion: Fusion | str | None = None,
     working_size: int = DEFAULT_WORKING_SIZE,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -176,12 +189,15 @@ def inspect(
 ) -> Report:
     """Tell whether ``source`` (a path, bytes, file object or PIL image) was generated, and why.
 
-    ``cues`` limits the checks to these ids or prefixes (``["provenance"]``).
+    ``cues`` limits the checks to these ids or prefixes (``["provenance", "noise.jpeg"]``);
+    one string is one id or prefix (``"provenance"``).
     ``fusion`` is a :class:`Fusion` or the path of a fusion JSON file.
     ``profile="triage"`` settles clear-cut images with the cheap cues alone and gives
     the rest the full inspection (see :func:`analyse`).
-    ``on_error="report"`` returns a report with ``error`` set instead of raising
-    :class:`~telltales.errors.ImageError` for unreadable input.
+    ``on_error="report"`` returns a report with ``error`` set and ``verdict``
+    ``"error"`` (``p_generated`` None) instead of raising
+    :class:`~telltales.errors.ImageError` for unreadable input (missing, not a
+    regular file, not an image, a text-mode or closed file object, ...).
 
     >>> import telltales
     >>> r = telltales.inspect("photo.jpg")          # doctest: +SKIP
@@ -190,7 +206,7 @@ def inspect(
     """
     if on_error not in ("raise", "report"):
         raise ValueError(f"on_error must be 'raise' or 'report', got {on_error!r}")
-    chosen = select(cues)
+    chosen = select([cues] if isinstance(cues, str) else cues)
     fus = fusion if isinstance(fusion, Fusion) else Fusion.load(fusion)
     try:
         image = load_image(source, max_pixels=max_pixels)

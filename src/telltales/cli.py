@@ -54,10 +54,13 @@ def cli() -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Show every cue and every manual check.")
 @click.option("--overlay", type=click.Path(file_okay=False), default=None,
               help="Write a PNG per image with the evidence regions drawn on it into this folder.")
+@click.option("--profile", type=click.Choice(["full", "triage"]), default="full", show_default=True,
+              help="triage: provenance and the CLIP detector at one view first; the full inspection "
+                   "only if that leaves the image unsure.")
 @cues_option
 @fusion_option
 @max_pixels_option
-def inspect(files, as_json, verbose, overlay, cues, fusion, max_pixels) -> None:
+def inspect(files, as_json, verbose, overlay, profile, cues, fusion, max_pixels) -> None:
     """Analyse images and say: generated, real or unsure, and why.
 
     FILES are image paths; "-" reads one image from standard input.
@@ -85,7 +88,8 @@ def inspect(files, as_json, verbose, overlay, cues, fusion, max_pixels) -> None:
     shown = 0
     for path in files:
         source = sys.stdin.buffer if path == "-" else path
-        report = inspect_one(source, cues=_cue_list(cues), fusion=fus, max_pixels=max_pixels, on_error="report")
+        report = inspect_one(source, cues=_cue_list(cues), fusion=fus, max_pixels=max_pixels, on_error="report",
+                             profile=profile)
         if report.error is not None:
             failed += 1
             click.echo(f"Error: {error_line(report.error, path)}", err=True)
@@ -133,11 +137,21 @@ SCAN_EXIT_EMPTY = 4  # the inputs matched no image file
 @click.option("--no-recursive", is_flag=True, help="Do not descend into sub-folders.")
 @click.option("--retry-errors", is_flag=True,
               help="Analyse again the files whose row in --out is an error (the new row wins).")
+@click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write a Parquet table of every row in --out (one row per image, one "
+                   "status and strength column per cue; needs pyarrow).")
+@click.option("--profile", type=click.Choice(["full", "triage"]), default="full", show_default=True,
+              help="triage: provenance and the CLIP detector at one view first; only images that "
+                   "leave unsure get the full inspection.")
+@click.option("--ray", "ray_address", metavar="ADDRESS", default=None, is_flag=False, flag_value="local",
+              help="Run on Ray: --ray alone starts a local Ray with --jobs CPUs; --ray auto or "
+                   "--ray ray://host:port joins a cluster (paths must be readable on every node).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @cues_option
 @fusion_option
 @max_pixels_option
-def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, quiet, cues, fusion, max_pixels) -> None:
+def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, parquet_path, profile, ray_address, quiet, cues,
+         fusion, max_pixels) -> None:
     """Analyse a folder or glob of any size into a JSON Lines file, resumably.
 
     Each result is written as soon as it is computed; run the same command again
@@ -151,6 +165,8 @@ def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, quiet, cues, f
       telltales scan ./photos --out results.jsonl --jobs 2
       telltales scan "shots/**/*.jpg" --out results.jsonl --csv results.csv
       telltales scan ./photos --out results.jsonl --retry-errors
+      telltales scan ./archive --out results.jsonl --profile triage --parquet results.parquet
+      telltales scan ./archive --out results.jsonl --ray auto
 
     \b
     Exit codes:
@@ -167,12 +183,18 @@ def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, quiet, cues, f
     summary = run_scan(
         inputs, out, jobs=jobs, cues=_cue_list(cues), fusion=fusion, max_pixels=max_pixels,
         progress=not quiet, recursive=not no_recursive, retry_errors=retry_errors,
+        profile=profile, ray=ray_address,
     )
     result = summary.to_dict()
     result["out"] = str(out)
     if csv_path:
         result["csv_rows"] = write_csv(out, csv_path)
         result["csv"] = str(csv_path)
+    if parquet_path:
+        from .tables import write_parquet
+
+        result["parquet_rows"] = write_parquet(out, parquet_path)
+        result["parquet"] = str(parquet_path)
     click.echo(json.dumps(result, indent=2))
     if summary.total == 0:
         click.echo("Warning: the inputs matched no image file: " + " ".join(inputs), err=True)

@@ -211,7 +211,8 @@ def _analyse_path(path: str) -> dict[str, Any]:
     cues, fusion, opt = _WORKER["cues"], _WORKER["fusion"], _WORKER["options"]
     try:
         image = load_image(path, max_pixels=opt.get("max_pixels", DEFAULT_MAX_PIXELS))
-        report = analyse(image, cues=cues, fusion=fusion, working_size=opt.get("working_size", 1536))
+        report = analyse(image, cues=cues, fusion=fusion, working_size=opt.get("working_size", 1536),
+                         profile=opt.get("profile", "full"))
     except ImageError as exc:
         report = error_report(path, str(exc), cues, fusion)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
@@ -271,18 +272,29 @@ def scan(
     progress: bool = True,
     recursive: bool = True,
     retry_errors: bool = False,
+    profile: str = "full",
+    ray: str | None = None,
 ) -> ScanSummary:
     """Analyse every image in ``inputs`` into the JSON Lines file ``out``, resuming if it exists.
 
     ``retry_errors`` analyses again the paths whose row is an error (the new row
-    is appended and wins). Raises :class:`TelltalesError` with a one-line message
+    is appended and wins). ``profile="triage"`` settles clear-cut images with the
+    cheap cues (see :func:`telltales.api.analyse`). ``ray``: run the analysis as Ray
+    tasks, ``"local"`` on a Ray started here with ``jobs`` CPUs, ``"auto"`` or
+    ``"ray://host:port"`` on a cluster (see :mod:`telltales.distributed`).
+    Raises :class:`TelltalesError` with a one-line message
     when the output is not ours, cannot be written, or another scan holds it.
     """
     if jobs < 1:
         raise TelltalesError(f"--jobs must be at least 1, got {jobs}")
     inputs = list(inputs)
     out = Path(out)
-    options = {"cues": cues, "fusion": fusion, "max_pixels": max_pixels, "working_size": working_size}
+    from .analysis import PROFILES
+
+    if profile not in PROFILES:
+        raise TelltalesError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    options = {"cues": cues, "fusion": fusion, "max_pixels": max_pixels, "working_size": working_size,
+               "profile": profile, "ray": ray}
     _init_worker(options)  # validates cue ids and the fusion file before any work starts
     check_output(out)
     _make_parent(out)
@@ -323,7 +335,11 @@ def _scan_locked(inputs: list[str], out: Path, jobs: int, options: dict[str, Any
             summary.verdicts[row["verdict"]] += 1
             bar.update(f"last: {row['verdict']}")
 
-        if jobs == 1:
+        if options.get("ray"):
+            from . import distributed
+
+            distributed.run(pending(), options, write, _crash_row, address=options["ray"], num_cpus=jobs)
+        elif jobs == 1:
             for path in pending():
                 write(_analyse_path(path))
         else:

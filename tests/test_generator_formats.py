@@ -201,6 +201,7 @@ def test_novelai_webp_reads_the_seed_from_the_comment_json():
     p = f.details["parameters"]
     assert f.details["tool"] == "NovelAI"
     assert p["seed"] == 3141592 and p["steps"] == 28 and p["sampler"] == "k_euler_ancestral"
+    assert p["model"] == "NovelAI Diffusion V4.5 4BDE2A90" and p["prompt"] == "1girl, garden"
 
 
 def stealth_png(text: str, *, compressed: bool, fmt: str = "PNG", channel: str = "alpha") -> bytes:
@@ -219,6 +220,7 @@ def test_novelai_stealth_alpha_gzip(fmt):
     f = run(stealth_png(json.dumps(NOVELAI_OUTER), compressed=True, fmt=fmt))
     assert f.status == Status.GENERATED and f.details["tool"] == "NovelAI"
     assert f.details["parameters"]["seed"] == 3141592
+    assert f.details["parameters"]["model"] == "NovelAI Diffusion V4.5 4BDE2A90"
     assert f.details["stealth"] == [{"channel": "alpha", "magic": "stealth_pngcomp",
                                      "stored_bytes": f.details["stealth"][0]["stored_bytes"]}]
     assert "alpha-channel low bits" in f.reason

@@ -478,8 +478,11 @@ def claims_from_text(field_name: str, key: str, text: str) -> list[Claim]:
     if key == "MakerNote" and text.startswith("OpenAI--ImageGeneration"):
         name = "OpenAI DALL-E"
     if name:
+        params = {"tool": name}
+        if key == "Source" and name == "NovelAI":  # NovelAI's Source names its model
+            params["model"] = _short(text)
         claims.append(Claim(field_name, name, f"a tag naming {name} ('{_short(text)[:120]}')", 0.95,
-                            {"tool": name}))
+                            params))
     return claims
 
 

@@ -339,3 +339,19 @@ def _png_text(**texts: str):
     for k, v in texts.items():
         info.add_text(k, v)
     return info
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_fooocus_jpeg_and_webp_name_fooocus(fmt):
+    """Fooocus: its JSON parameters in UserComment (no tool key), its name in Software."""
+    meta = {"base_model": "juggernautXL_v8Rundiffusion", "guidance_scale": 4, "prompt": "a cat",
+            "resolution": "(96, 64)", "sampler": "dpmpp_2m_sde_gpu", "scheduler": "karras",
+            "seed": "12345", "steps": 30, "version": "Fooocus v2.5.5"}
+    exif = PILImage.Exif()
+    exif[0x9286] = json.dumps(meta)
+    exif[0x0131] = "Fooocus v2.5.5"
+    exif[0x927C] = "fooocus"
+    f = run(saved(picture(), fmt, exif=exif.tobytes()))
+    p = f.details["parameters"]
+    assert f.details["tool"] == p["tool"] == "Fooocus"
+    assert p["seed"] == 12345 and p["model"] == "juggernautXL_v8Rundiffusion" and p["steps"] == 30

@@ -177,3 +177,14 @@ def test_strip_and_label_are_both_reported():
     assert f.details["tool"] == "OpenAI DALL-E 2"
     assert {m["tool"] for m in f.details["marks"]} == {"OpenAI DALL-E 2", "an unnamed AI generator"}
     assert len(f.regions) == 2
+
+
+def test_without_ocr_the_strip_is_still_read(monkeypatch):
+    from telltales import analysis
+
+    def no_ocr(a):
+        raise ImportError("rapidocr")
+
+    monkeypatch.setitem(analysis._PROVIDERS, "ocr", no_ocr)
+    f = run(encode(with_strip(scene())))
+    assert f.status == Status.GENERATED and f.details["marks_checked"] == ["DALL-E 2 colour strip"]

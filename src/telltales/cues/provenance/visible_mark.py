@@ -210,9 +210,12 @@ def visible_mark(a: Analysis) -> Result:
     h, w = rgb.shape[:2]
     strip = find_strip(rgb) if square_sizes(w, h) else None
     wh, ww = a.rgb.shape[:2]
-    labels = find_labels(a.ocr, ww, wh)
+    try:
+        labels, checked = find_labels(a.ocr, ww, wh), ["DALL-E 2 colour strip", "AI labels (OCR)"]
+    except ImportError:  # no OCR installed: the strip is still read
+        labels, checked = [], ["DALL-E 2 colour strip"]
     details = {
-        "marks_checked": ["DALL-E 2 colour strip", "AI labels (OCR)"],
+        "marks_checked": checked,
         "closest_strip": {"square_px": round(strip.square, 2), "box": list(strip.box),
                           "colour_distances": [round(d, 1) for d in strip.distances],
                           "spreads": [round(s, 1) for s in strip.spreads]} if strip else None,

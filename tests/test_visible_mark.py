@@ -185,6 +185,7 @@ def test_without_ocr_the_strip_is_still_read(monkeypatch):
     def no_ocr(a):
         raise ImportError("rapidocr")
 
+    analysis.known_inputs()  # load the real providers first, then replace one
     monkeypatch.setitem(analysis._PROVIDERS, "ocr", no_ocr)
     f = run(encode(with_strip(scene())))
     assert f.status == Status.GENERATED and f.details["marks_checked"] == ["DALL-E 2 colour strip"]

@@ -1,10 +1,11 @@
-"""Measure provenance.visible-mark (the DALL-E 2 colour strip) on labelled data.
+"""Measure provenance.visible-mark (DALL-E 2 colour strip, AI labels) on labelled data.
 
     python benchmarks/bench_visible_mark.py --data ../shared/data/dev [--data DIR ...] [--web]
 
 Each ``--data`` folder holds a ``manifest.tsv`` with ``file``, ``label`` and
-``generator`` columns. Prints, per generator, how many files carry the strip;
-the real photos flagged (false positives, listed); and the mean time per image.
+``generator`` columns. Prints, per generator, how many files carry a mark (and
+which); the real photos flagged (false positives, listed); and the mean time per
+image (the OCR the labels need included).
 ``--web`` first degrades every file (long side <= 1024, JPEG quality 80).
 Nothing is tuned here: the cue's colours and thresholds are fixed in the cue.
 """
@@ -50,6 +51,7 @@ def main() -> None:
     cue = get(CUE)
     seen: Counter[str] = Counter()
     hits: Counter[str] = Counter()
+    kinds: dict[str, Counter[str]] = {}
     false_positives: list[str] = []
     seconds = 0.0
     for folder in map(Path, args.data):
@@ -64,16 +66,15 @@ def main() -> None:
             seen[key] += 1
             if finding.status == Status.GENERATED:
                 hits[key] += 1
+                kinds.setdefault(key, Counter()).update(m["tool"] for m in finding.details["marks"])
                 if r["label"] == "real":
                     false_positives.append(f"{folder}/{r['file']}")
             elif finding.status == Status.ERROR:
                 print(f"error on {folder}/{r['file']}: {finding.reason}")
-    print(f"{'generator':70s} {'strip':>5s} / {'files':>5s}")
+    print(f"{'generator':70s} {'marked':>6s} / {'files':>5s}  marks")
     for key in sorted(seen, key=lambda k: (-hits[k], k)):
-        if hits[key] or key == "real" or "DALL" in key.upper():
-            print(f"{key[:70]:70s} {hits[key]:5d} / {seen[key]:5d}")
-    ai_other = sum(hits[k] for k in seen if k != "real" and "DALL-E 2" not in k)
-    print(f"strip on files of other generators: {ai_other}")
+        if hits[key] or key == "real" or key.startswith("DALL-E"):
+            print(f"{key[:70]:70s} {hits[key]:6d} / {seen[key]:5d}  {dict(kinds.get(key, {}))}")
     print(f"real photos flagged: {len(false_positives)} of {seen['real']}")
     for path in false_positives:
         print(f"  {path}")

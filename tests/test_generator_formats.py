@@ -201,6 +201,7 @@ def test_novelai_webp_reads_the_seed_from_the_comment_json():
     p = f.details["parameters"]
     assert f.details["tool"] == "NovelAI"
     assert p["seed"] == 3141592 and p["steps"] == 28 and p["sampler"] == "k_euler_ancestral"
+    assert p["model"] == "NovelAI Diffusion V4.5 4BDE2A90" and p["prompt"] == "1girl, garden"
 
 
 def stealth_png(text: str, *, compressed: bool, fmt: str = "PNG", channel: str = "alpha") -> bytes:
@@ -219,6 +220,7 @@ def test_novelai_stealth_alpha_gzip(fmt):
     f = run(stealth_png(json.dumps(NOVELAI_OUTER), compressed=True, fmt=fmt))
     assert f.status == Status.GENERATED and f.details["tool"] == "NovelAI"
     assert f.details["parameters"]["seed"] == 3141592
+    assert f.details["parameters"]["model"] == "NovelAI Diffusion V4.5 4BDE2A90"
     assert f.details["stealth"] == [{"channel": "alpha", "magic": "stealth_pngcomp",
                                      "stored_bytes": f.details["stealth"][0]["stored_bytes"]}]
     assert "alpha-channel low bits" in f.reason
@@ -337,3 +339,19 @@ def _png_text(**texts: str):
     for k, v in texts.items():
         info.add_text(k, v)
     return info
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_fooocus_jpeg_and_webp_name_fooocus(fmt):
+    """Fooocus: its JSON parameters in UserComment (no tool key), its name in Software."""
+    meta = {"base_model": "juggernautXL_v8Rundiffusion", "guidance_scale": 4, "prompt": "a cat",
+            "resolution": "(96, 64)", "sampler": "dpmpp_2m_sde_gpu", "scheduler": "karras",
+            "seed": "12345", "steps": 30, "version": "Fooocus v2.5.5"}
+    exif = PILImage.Exif()
+    exif[0x9286] = json.dumps(meta)
+    exif[0x0131] = "Fooocus v2.5.5"
+    exif[0x927C] = "fooocus"
+    f = run(saved(picture(), fmt, exif=exif.tobytes()))
+    p = f.details["parameters"]
+    assert f.details["tool"] == p["tool"] == "Fooocus"
+    assert p["seed"] == 12345 and p["model"] == "juggernautXL_v8Rundiffusion" and p["steps"] == 30

@@ -478,8 +478,11 @@ def claims_from_text(field_name: str, key: str, text: str) -> list[Claim]:
     if key == "MakerNote" and text.startswith("OpenAI--ImageGeneration"):
         name = "OpenAI DALL-E"
     if name:
+        params = {"tool": name}
+        if key == "Source" and name == "NovelAI":  # NovelAI's Source names its model
+            params["model"] = _short(text)
         claims.append(Claim(field_name, name, f"a tag naming {name} ('{_short(text)[:120]}')", 0.95,
-                            {"tool": name}))
+                            params))
     return claims
 
 
@@ -640,6 +643,18 @@ def _best(claims: list[Claim]) -> Claim:
     return max(claims, key=lambda c: (c.strength, len(c.params)))
 
 
+_UNNAMED = ("an image generator", "an unnamed AI generator", "IPTC digital source type")
+
+
+def tool_named(best: Claim, claims: list[Claim]) -> str:
+    """The tool to report: the best claim's, or, when it names none (JSON parameters
+    without a tool key), the tool another field names (Fooocus's Software tag)."""
+    if not best.tool.startswith(_UNNAMED):
+        return best.tool
+    named = [c for c in sorted(claims, key=lambda c: -c.strength) if not c.tool.startswith(_UNNAMED)]
+    return named[0].tool if named else best.params.get("tool", best.tool)
+
+
 @cue("provenance.generator-metadata",
      needs=("metadata", "exif_tags", "exif_text", "xmp_fields", "iptc_fields", "raw", "native"),
      version="2")
@@ -667,6 +682,9 @@ def generator_metadata(a: Analysis) -> Result:
     best = _best(claims)
     params = {k: v for c in sorted(claims, key=lambda c: c.strength) for k, v in c.params.items()}
     params.update(best.params)
+    tool = tool_named(best, claims)
+    if tool != best.tool:
+        params["tool"] = tool
     tools = sorted({c.tool for c in claims})
     strength = min(1.0, best.strength + 0.01 * (len({c.field for c in claims}) - 1))
     stated = stated_size(params) if best.tool != "ComfyUI" else None  # a graph may resize anywhere
@@ -682,7 +700,7 @@ def generator_metadata(a: Analysis) -> Result:
     return Result.generated(
         strength, reason,
         details={
-            "tool": best.tool if best.tool != "IPTC digital source type" else params.get("tool", best.tool),
+            "tool": tool,
             "generators_named": tools,
             "parameters": params,
             "evidence": [{"field": c.field, "tool": c.tool, "says": c.says} for c in claims[:20]],

@@ -53,3 +53,14 @@ def test_triage_with_the_triage_cues_only_never_escalates():
 def test_an_unknown_profile_is_refused():
     with pytest.raises(ValueError, match="profile"):
         telltales.inspect(make_example("plain-png"), profile="fast")
+
+
+def test_triage_reads_the_mark_strip_without_ocr_and_escalation_reads_the_labels_too():
+    src = make_example("plain-png")
+    quick = telltales.inspect(src, fusion=METADATA_ONLY, cues=["provenance"], profile="triage")
+    assert quick.finding("provenance.visible-mark").details["marks_checked"] == ["DALL-E 2 colour strip"]
+    full = telltales.inspect(src, fusion=METADATA_ONLY, profile="triage")
+    assert full.profile == "full"
+    assert full.finding("provenance.visible-mark").details["marks_checked"] == \
+        telltales.inspect(src, fusion=METADATA_ONLY, cues=["provenance.visible-mark"]).finding(
+            "provenance.visible-mark").details["marks_checked"]

@@ -85,11 +85,12 @@ def version_info(cues: list[Cue], fusion: Fusion) -> dict[str, Any]:
     }
 
 
-# The triage profile: the cheap cues that settle most images (provenance, including visible
-# marks, and the CLIP detector on its global view alone). Its result stands when the fusion
+# The triage profile: the cheap cues that settle most images (provenance, including the
+# visible-mark strip without OCR, and the CLIP detector on its global view alone). Its result stands when the fusion
 # calls it generated or real; an image it leaves unsure gets the full inspection.
 TRIAGE_CUES = ("provenance", "noise.clip")
-PROFILE_NEEDS = frozenset({"clip"})  # inputs a profile changes: findings from them are not reused
+# inputs a profile changes (triage: one CLIP view, no OCR): findings that need them are not reused
+PROFILE_NEEDS = frozenset({"clip", "ocr"})
 
 
 def in_triage(cue_id: str) -> bool:

@@ -209,11 +209,13 @@ def visible_mark(a: Analysis) -> Result:
     rgb = a.native
     h, w = rgb.shape[:2]
     strip = find_strip(rgb) if square_sizes(w, h) else None
-    wh, ww = a.rgb.shape[:2]
-    try:
-        labels, checked = find_labels(a.ocr, ww, wh), ["DALL-E 2 colour strip", "AI labels (OCR)"]
-    except ImportError:  # no OCR installed: the strip is still read
-        labels, checked = [], ["DALL-E 2 colour strip"]
+    labels, checked = [], ["DALL-E 2 colour strip"]
+    if a.profile != "triage":  # reading text is most of this cue's cost: triage reads the strip alone
+        try:
+            wh, ww = a.rgb.shape[:2]
+            labels, checked = find_labels(a.ocr, ww, wh), ["DALL-E 2 colour strip", "AI labels (OCR)"]
+        except ImportError:  # no OCR installed: the strip is still read
+            pass
     details = {
         "marks_checked": checked,
         "closest_strip": {"square_px": round(strip.square, 2), "box": list(strip.box),

@@ -104,3 +104,15 @@ def test_a_ray_scan_resumes_a_partial_output(tmp_path, local_ray):
     summary = scan([str(d)], out, cues=CUES, progress=False, ray="local")
     assert summary.skipped == 1 and summary.analysed == 4
     assert len(out.read_text().splitlines()) == 5 == len(rows(out))
+
+
+def test_resume_state_is_a_flag_per_path_last_row_wins_and_a_partial_line_is_cut(tmp_path):
+    from telltales.scan import read_status
+
+    rows = [{"path": "a.jpg", "verdict": "error", "error": "boom"}, {"path": "b.jpg", "verdict": "real", "error": None},
+            {"path": "a.jpg", "verdict": "unsure", "error": None}]
+    out = tmp_path / "out.jsonl"
+    text = "".join(json.dumps(r) + "\n" for r in rows) + '{"path": "c.jpg", "verd'
+    out.write_text(text)
+    assert read_status(out) == {"a.jpg": False, "b.jpg": False}
+    assert out.read_text() == text[: text.rindex("\n") + 1]

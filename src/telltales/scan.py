@@ -100,24 +100,74 @@ def _is_row(line: bytes) -> bool:
     return isinstance(row, dict) and "path" in row
 
 
+def cut_partial_line(out: Path) -> None:
+    """Cut off a partial last line left by a killed run (reads only the file's tail)."""
+    with open(out, "rb+") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        pos = size
+        while pos > 0:
+            step = min(1 << 16, pos)
+            fh.seek(pos - step)
+            chunk = fh.read(step)
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                end = pos - step + nl + 1
+                break
+            pos -= step
+        else:
+            end = 0
+        if end < size:
+            fh.truncate(end)
+
+
+def read_status(out: Path) -> dict[str, bool]:
+    """Whether each path already in ``out`` has an error row (its last row wins), streamed.
+
+    A path and a flag per row, never the rows themselves: resuming a million-row
+    output costs memory for the paths alone. Cuts off a partial last line first;
+    ``out`` is checked before (:func:`check_output`), so a file that is not ours is never cut.
+    """
+    check_output(out)
+    status: dict[str, bool] = {}
+    if not out.exists():
+        return status
+    cut_partial_line(out)
+    with open(out, "rb") as fh:
+        for line in fh:
+            row = json.loads(line)
+            status[row["path"]] = row.get("error") is not None
+    return status
+
+
+def last_rows(jsonl: Path) -> Iterator[dict[str, Any]]:
+    """Each path's last complete row, streamed (one pass for offsets, one to read them)."""
+    last: dict[str, int] = {}
+    with open(jsonl, "rb") as fh:
+        offset = 0
+        for line in fh:
+            if line.endswith(b"\n"):
+                try:
+                    path = json.loads(line).get("path")
+                except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+                    path = None
+                if isinstance(path, str):
+                    last[path] = offset
+            offset += len(line)
+        for start in sorted(last.values()):
+            fh.seek(start)
+            yield json.loads(fh.readline())
+
+
 def read_done(out: Path) -> dict[str, dict[str, Any]]:
     """Rows already in ``out`` by path (the last row of a path wins); cuts off a partial last line.
 
-    ``out`` is checked first (:func:`check_output`), so a file that is not ours is never cut.
+    Holds every row in memory: for small outputs and tests; scans use :func:`read_status`.
     """
-    done: dict[str, dict[str, Any]] = {}
     check_output(out)
     if not out.exists():
-        return done
-    with open(out, "rb+") as fh:
-        data = fh.read()
-        end = data.rfind(b"\n") + 1
-        if end < len(data):
-            fh.truncate(end)
-    for line in data[:end].splitlines():
-        row = json.loads(line)
-        done[row["path"]] = row
-    return done
+        return {}
+    cut_partial_line(out)
+    return {row["path"]: row for row in last_rows(out)}
 
 
 class OutputLock:
@@ -255,9 +305,11 @@ def _crash_row(path: str, message: str) -> dict[str, Any]:
     }
 
 
-def is_done(row: dict[str, Any] | None, retry_errors: bool) -> bool:
-    """Whether a path with this row in the output is skipped: any row, or with retry_errors a clean one."""
-    return row is not None and not (retry_errors and row.get("error") is not None)
+def is_done(failed: bool | None, retry_errors: bool) -> bool:
+    """Whether a path is skipped, given whether its row in the output is an error (None: no row).
+
+    Any row counts as done; with ``retry_errors`` only a clean one."""
+    return failed is not None and not (retry_errors and failed)
 
 
 def scan(
@@ -304,16 +356,16 @@ def scan(
 
 def _scan_locked(inputs: list[str], out: Path, jobs: int, options: dict[str, Any], progress: bool,
                  recursive: bool, retry_errors: bool) -> ScanSummary:
-    done = read_done(out)
+    done = read_status(out)
     summary = ScanSummary()
     t0 = time.perf_counter()
 
     def pending() -> Iterator[str]:
         for path in iter_inputs(inputs, recursive=recursive):
-            row = done.get(path)
-            if is_done(row, retry_errors):
+            failed = done.get(path)
+            if is_done(failed, retry_errors):
                 summary.skipped += 1
-                summary.earlier_errors += row.get("error") is not None
+                summary.earlier_errors += bool(failed)
             else:
                 yield path
 
@@ -395,12 +447,13 @@ def _run_parallel(todo: Iterator[str], jobs: int, options: dict[str, Any], write
 
 def write_csv(jsonl: str | Path, csv_path: str | Path) -> int:
     """One row per image from a scan's JSON Lines: verdict, probability, top reason, each cue's score."""
-    rows = list(read_done(Path(jsonl)).values())
-    cue_ids = sorted({f["cue"] for r in rows for f in r.get("findings", [])})
+    cue_ids = sorted({f["cue"] for r in last_rows(Path(jsonl)) for f in r.get("findings", [])})
+    n = 0
     with _open_output(Path(csv_path), "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["path", "sha256", "verdict", "p_generated", "error", "top_reason", *cue_ids])
-        for r in rows:
+        for r in last_rows(Path(jsonl)):
+            n += 1
             status = {f["cue"]: f for f in r.get("findings", [])}
             cells = []
             for c in cue_ids:
@@ -418,4 +471,4 @@ def write_csv(jsonl: str | Path, csv_path: str | Path) -> int:
             fh.flush()
         except OSError as exc:
             raise TelltalesError(f"cannot write {csv_path}: {exc.strerror or exc}") from None
-    return len(rows)
+    return n

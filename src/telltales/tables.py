@@ -17,33 +17,14 @@ pyarrow is an optional extra (``pip install 'telltales[ray]'`` brings it).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import TelltalesError
+from .scan import last_rows
 
 BATCH = 10_000
 SIGN = {"generated-evidence": 1.0, "real-evidence": -1.0, "clear": 0.0}
-
-
-def _rows(jsonl: Path) -> Iterator[dict[str, Any]]:
-    """Each path's last complete row, in the order of those last rows."""
-    last: dict[str, int] = {}
-    with open(jsonl, "rb") as fh:
-        offset = 0
-        for line in fh:
-            if line.endswith(b"\n"):
-                try:
-                    path = json.loads(line).get("path")
-                except (json.JSONDecodeError, AttributeError):
-                    path = None
-                if isinstance(path, str):
-                    last[path] = offset
-            offset += len(line)
-        for start in sorted(last.values()):
-            fh.seek(start)
-            yield json.loads(fh.readline())
 
 
 def _cue_ids(jsonl: Path) -> list[str]:
@@ -107,7 +88,7 @@ def write_parquet(jsonl: str | Path, parquet: str | Path) -> int:
     try:
         with pq.ParquetWriter(str(parquet), sch) as w:
             batch: list[dict[str, Any]] = []
-            for row in _rows(jsonl):
+            for row in last_rows(jsonl):
                 batch.append(flat(row, cue_ids))
                 if len(batch) >= BATCH:
                     w.write_table(pa.Table.from_pylist(batch, schema=sch))

@@ -29,11 +29,13 @@ too many pixels).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import re
 import stat
+import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -477,11 +479,7 @@ def _from_pil(
     if w < 1 or h < 1:
         raise ImageError(f"{label}: image has no pixels ({w}x{h})")
     notes: list[str] = list(decode_notes or [])
-    n_frames = int(getattr(img, "n_frames", 1) or 1)
-    if n_frames > 1:
-        img.seek(0)
-        kind = "MPO with" if img.format == "MPO" else "animated image with"
-        notes.append(f"{kind} {n_frames} frames: analysed the first")
+    n_frames = _first_frame(img, notes)
     fmt = img.format or ("array" if not data else "unknown")
     mode = img.mode
     metadata, text_notes = _metadata(img, data)
@@ -509,6 +507,23 @@ def _from_pil(
         warnings=tuple(notes),
         reduced=reduced,
     )
+
+
+def _first_frame(img: PILImage.Image, notes: list[str]) -> int:
+    """The frame count, with the image left on its first frame; 1 when later frames are unreadable."""
+    try:
+        n_frames = int(getattr(img, "n_frames", 1) or 1)
+        if n_frames > 1:
+            img.seek(0)
+    except (OSError, EOFError, IndexError, ValueError, SyntaxError, struct.error):
+        notes.append("the frames after the first are unreadable (truncated or corrupt): analysed the first")
+        with contextlib.suppress(Exception):
+            img.seek(0)
+        return 1
+    if n_frames > 1:
+        kind = "MPO with" if img.format == "MPO" else "animated image with"
+        notes.append(f"{kind} {n_frames} frames: analysed the first")
+    return n_frames
 
 
 def _needs_orient(img: PILImage.Image) -> bool:

@@ -265,6 +265,7 @@ def run_cases(
             chunk, todo = todo[:batch], todo[batch:]
             rest = _run_worker(worker, work, chunk, by_index, result, case_timeout, max_memory, cues)
             todo = rest + todo
+            result.seconds = time.perf_counter() - t0
             if log:
                 log(result.summary())
     result.seconds = time.perf_counter() - t0

@@ -83,3 +83,21 @@ def test_the_harness_counts_crashes_and_hangs_and_carries_on(tmp_path):
     result = fuzz.run_cases(cases, case_timeout=0.5, worker=(sys.executable, str(script)))
     assert dict(result.counts) == {"clean": 2, "crash": 1, "error": 1, "timeout": 1, "escaped": 1}
     assert "case 1" in result.examples["crash"][0] and "case 3" in result.examples["timeout"][0]
+
+
+# cases the 10,000-case benchmark found (seed 0): an animated GIF and a two-page TIFF whose
+# later frames make Pillow raise IndexError / TypeError while counting frames
+FOUND = (10, 6563, 9565)
+
+
+@pytest.mark.parametrize("index", FOUND)
+def test_cases_the_benchmark_found_stay_fixed(base, index):
+    import time
+
+    import telltales
+
+    case = fuzz.make_case(index, base)
+    t0 = time.perf_counter()
+    report = telltales.inspect(case.data, cues=list(fuzz.DEFAULT_CUES), on_error="report")
+    assert report.verdict in ("generated", "real", "unsure", "error")
+    assert time.perf_counter() - t0 < 5.0

@@ -35,7 +35,6 @@ import io
 import os
 import re
 import stat
-import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -439,6 +438,8 @@ def load_image(
         if "truncated" in msg or isinstance(exc, EOFError):
             raise ImageError(f"{label}: file is truncated ({msg or 'unexpected end of data'})") from None
         raise ImageError(f"{label}: image data is corrupt ({msg})") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a decoder raises on bad bytes, the file is bad
+        raise ImageError(f"{label}: image data is corrupt ({type(exc).__name__}: {exc})") from None
     return _from_pil(img, path, data, max_pixels, decode_notes, reduced)
 
 
@@ -488,8 +489,8 @@ def _from_pil(
     oriented = _orient(img.copy() if not data and _needs_orient(img) else img, notes)
     try:
         pixels = _to_rgb(oriented, notes)
-    except (OSError, ValueError) as exc:
-        raise ImageError(f"{label}: cannot convert {mode} pixels ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - decoding is lazy: a bad file can fail here too
+        raise ImageError(f"{label}: cannot convert {mode} pixels ({type(exc).__name__}: {exc})") from None
     del oriented
     has_alpha = any("alpha" in n for n in notes)
     digest = hashlib.sha256(data if data else pixels.tobytes()).hexdigest()
@@ -515,7 +516,7 @@ def _first_frame(img: PILImage.Image, notes: list[str]) -> int:
         n_frames = int(getattr(img, "n_frames", 1) or 1)
         if n_frames > 1:
             img.seek(0)
-    except (OSError, EOFError, IndexError, ValueError, SyntaxError, struct.error):
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds on a bad later frame
         notes.append("the frames after the first are unreadable (truncated or corrupt): analysed the first")
         with contextlib.suppress(Exception):
             img.seek(0)

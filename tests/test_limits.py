@@ -63,8 +63,8 @@ def test_ztxt_inflation_is_capped_per_chunk():
 
 
 def test_total_text_kept_per_file_is_bounded():
-    body = b"c" * (1 << 20)
-    data = _png_with(*(_chunk(b"tEXt", b"k%d\0" % i + body) for i in range(8)))
+    body = b"c" * (png.MAX_TOTAL_TEXT // 3)
+    data = _png_with(*(_chunk(b"tEXt", b"k%d\0" % i + body) for i in range(4)))
     texts = png.read_texts(data)
     assert sum(len(v) for v in texts.texts.values()) <= png.MAX_TOTAL_TEXT
     assert any("the rest was not read" in n for n in texts.notes)
@@ -249,3 +249,28 @@ def test_cues_as_one_string_is_one_prefix():
 
     r = telltales.inspect(encode(picture(32, 32)), cues="provenance")
     assert r.findings and all(f.cue.startswith("provenance.") for f in r.findings)
+
+
+def test_an_animation_cut_short_keeps_its_first_frame():
+    frames = [picture(48, 32).convert("P"), picture(48, 32, seed=2).convert("P")]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=50)
+    data = buf.getvalue()
+    cut = next(data[:n] for n in range(len(data) - 1, 0, -1) if _frames_fail(data[:n]))
+    img = load_image(cut)
+    assert img.n_frames == 1 and img.size == (48, 32)
+    assert any("frames after the first are unreadable" in w for w in img.warnings)
+
+
+def _frames_fail(data: bytes) -> bool:
+    """Whether Pillow decodes the first frame but fails counting the frames (IndexError and kin)."""
+    try:
+        im = PILImage.open(io.BytesIO(data))
+        im.load()
+    except Exception:  # noqa: BLE001 - the first frame must be readable
+        return False
+    try:
+        _ = im.n_frames
+    except (IndexError, OSError, EOFError, struct.error):
+        return True
+    return False

@@ -161,3 +161,40 @@ def test_exit_codes_are_in_the_help():
     text = CliRunner().invoke(cli, ["scan", "--help"]).output
     assert "Exit codes:" in text and "some files could not be analysed" in text
     assert "--retry-errors" in text
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_a_scanned_folder_is_an_error_row_not_a_stall(tmp_path):
+    d = _folder(tmp_path)
+    os.mkfifo(d / "pipe.jpg")
+    out = tmp_path / "out.jsonl"
+    r = subprocess.run([sys.executable, "-m", "telltales", "scan", str(d), "--out", str(out), "--quiet",
+                        "--cues", CUES[0]], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 3
+    rows = {Path(row["path"]).name: row for row in map(json.loads, out.read_text().splitlines())}
+    assert "named pipe" in rows["pipe.jpg"]["error"] and rows["img0.png"]["error"] is None
+
+
+def test_progress_shows_a_total_and_an_eta_on_a_terminal(monkeypatch):
+    import io
+
+    from telltales.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Tty()
+    monkeypatch.setattr(sys, "stderr", err)
+    bar = Progress(True, total=3)
+    for _ in range(3):
+        bar.update("last: real")
+    bar.close()
+    text = err.getvalue()
+    assert "3/3" in text and "<" in text and "last: real" in text  # tqdm's [elapsed<remaining]
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    off = Progress(True, total=3)
+    off.update()
+    off.close()
+    assert quiet.getvalue() == ""

@@ -29,6 +29,7 @@ too many pixels).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -437,6 +438,8 @@ def load_image(
         if "truncated" in msg or isinstance(exc, EOFError):
             raise ImageError(f"{label}: file is truncated ({msg or 'unexpected end of data'})") from None
         raise ImageError(f"{label}: image data is corrupt ({msg})") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a decoder raises on bad bytes, the file is bad
+        raise ImageError(f"{label}: image data is corrupt ({type(exc).__name__}: {exc})") from None
     return _from_pil(img, path, data, max_pixels, decode_notes, reduced)
 
 
@@ -477,11 +480,7 @@ def _from_pil(
     if w < 1 or h < 1:
         raise ImageError(f"{label}: image has no pixels ({w}x{h})")
     notes: list[str] = list(decode_notes or [])
-    n_frames = int(getattr(img, "n_frames", 1) or 1)
-    if n_frames > 1:
-        img.seek(0)
-        kind = "MPO with" if img.format == "MPO" else "animated image with"
-        notes.append(f"{kind} {n_frames} frames: analysed the first")
+    n_frames = _first_frame(img, notes)
     fmt = img.format or ("array" if not data else "unknown")
     mode = img.mode
     metadata, text_notes = _metadata(img, data)
@@ -490,8 +489,8 @@ def _from_pil(
     oriented = _orient(img.copy() if not data and _needs_orient(img) else img, notes)
     try:
         pixels = _to_rgb(oriented, notes)
-    except (OSError, ValueError) as exc:
-        raise ImageError(f"{label}: cannot convert {mode} pixels ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - decoding is lazy: a bad file can fail here too
+        raise ImageError(f"{label}: cannot convert {mode} pixels ({type(exc).__name__}: {exc})") from None
     del oriented
     has_alpha = any("alpha" in n for n in notes)
     digest = hashlib.sha256(data if data else pixels.tobytes()).hexdigest()
@@ -509,6 +508,23 @@ def _from_pil(
         warnings=tuple(notes),
         reduced=reduced,
     )
+
+
+def _first_frame(img: PILImage.Image, notes: list[str]) -> int:
+    """The frame count, with the image left on its first frame; 1 when later frames are unreadable."""
+    try:
+        n_frames = int(getattr(img, "n_frames", 1) or 1)
+        if n_frames > 1:
+            img.seek(0)
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds on a bad later frame
+        notes.append("the frames after the first are unreadable (truncated or corrupt): analysed the first")
+        with contextlib.suppress(Exception):
+            img.seek(0)
+        return 1
+    if n_frames > 1:
+        kind = "MPO with" if img.format == "MPO" else "animated image with"
+        notes.append(f"{kind} {n_frames} frames: analysed the first")
+    return n_frames
 
 
 def _needs_orient(img: PILImage.Image) -> bool:

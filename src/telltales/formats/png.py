@@ -14,8 +14,8 @@ from .inflate import TooLarge
 from .inflate import inflate as _inflate
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_CHUNK_TEXT = 1 << 20  # bytes one text chunk may inflate to (Pillow's own per-chunk limit)
-MAX_TOTAL_TEXT = 4 << 20  # bytes of text kept per file
+MAX_CHUNK_TEXT = 8 << 20  # bytes one compressed text chunk may inflate to (big ComfyUI workflows fit)
+MAX_TOTAL_TEXT = 16 << 20  # bytes of text kept per file (scanning it stays well under a second)
 
 
 @dataclass(frozen=True)
@@ -67,16 +67,19 @@ def inflate(data: bytes, limit: int) -> bytes:
         raise TextTooLong(str(exc)) from None
 
 
-def _parse(ch: Chunk, limit: int) -> tuple[str, str] | None:
-    """(keyword, text) of one text chunk; None for another chunk or an unknown compression method."""
+def _parse(ch: Chunk, limit: int, room: int) -> tuple[str, str] | None:
+    """(keyword, text) of one text chunk, at most ``room`` long; None for an unknown compression method.
+
+    A compressed chunk that inflates past ``limit`` raises :class:`TextTooLong`.
+    """
     if ch.type == "tEXt":
         key, _, val = ch.data.partition(b"\0")
-        return key.decode("latin-1"), val[:limit].decode("latin-1")
+        return key.decode("latin-1"), val[:room].decode("latin-1")
     if ch.type == "zTXt":
         key, _, rest = ch.data.partition(b"\0")
         if rest[:1] != b"\0":  # 0 (deflate) is the only method PNG defines
             return None
-        return key.decode("latin-1"), inflate(rest[1:], limit).decode("latin-1")
+        return key.decode("latin-1"), inflate(rest[1:], limit)[:room].decode("latin-1")
     if ch.type == "iTXt":
         key, _, rest = ch.data.partition(b"\0")
         flag, method, rest = rest[0], rest[1], rest[2:]
@@ -86,7 +89,7 @@ def _parse(ch: Chunk, limit: int) -> tuple[str, str] | None:
             if method != 0:
                 return None
             val = inflate(val, limit)
-        return key.decode("latin-1"), val[:limit].decode("utf-8", "replace")
+        return key.decode("latin-1"), val[:room].decode("utf-8", "replace")
     return None
 
 
@@ -104,7 +107,8 @@ def read_texts(
             notes.append(f"PNG text over {max_total} bytes in all: the rest was not read")
             break
         try:
-            parsed = _parse(ch, min(max_chunk, max_total - kept))
+            room = max_total - kept
+            parsed = _parse(ch, max_chunk, room + 1)
         except TextTooLong:
             notes.append(f"PNG {ch.type} chunk inflates to over {max_chunk} bytes: not read")
             continue
@@ -115,6 +119,9 @@ def read_texts(
                 notes.append(f"PNG {ch.type} chunk with an unknown compression method: not read")
             continue
         key, val = parsed
+        if len(val) > room:
+            val = val[:room]
+            notes.append(f"PNG text over {max_total} bytes in all: the rest was not read")
         texts[key] = val
         kept += len(val)
     return Texts(texts, tuple(dict.fromkeys(notes)))

@@ -80,7 +80,7 @@ def test_the_harness_counts_crashes_and_hangs_and_carries_on(tmp_path):
     script.write_text(FAKE_WORKER)
     kinds = ["clean", "crash", "error", "hang", "clean", "escaped"]
     cases = [fuzz.Case(i, "bin", ("flip",), k.encode()) for i, k in enumerate(kinds)]
-    result = fuzz.run_cases(cases, case_timeout=0.5, worker=(sys.executable, str(script)))
+    result = fuzz.run_cases(cases, case_timeout=5.0, worker=(sys.executable, str(script)))  # generous: CI machines are busy
     assert dict(result.counts) == {"clean": 2, "crash": 1, "error": 1, "timeout": 1, "escaped": 1}
     assert "case 1" in result.examples["crash"][0] and "case 3" in result.examples["timeout"][0]
 
@@ -100,4 +100,4 @@ def test_cases_the_benchmark_found_stay_fixed(base, index):
     t0 = time.perf_counter()
     report = telltales.inspect(case.data, cues=list(fuzz.DEFAULT_CUES), on_error="report")
     assert report.verdict in ("generated", "real", "unsure", "error")
-    assert time.perf_counter() - t0 < 5.0
+    assert time.perf_counter() - t0 < 60.0  # a hang guard, not a speed target (bench_fuzz measures speed)

@@ -300,10 +300,13 @@ def _run_worker(worker: tuple[str, ...], work: Path, chunk: list[int], by_index:
             result.add(by_index[int(idx)], outcome, detail)
             done.add(int(idx))
             current = None
-    hung = proc.poll() is None
-    if hung:
+    try:  # output ended: either the worker is exiting (a crash: give it a moment) or it hangs
+        proc.wait(timeout=5.0)
+        hung = False
+    except subprocess.TimeoutExpired:
+        hung = True
         proc.kill()
-    proc.wait()
+        proc.wait()
     if current is not None:
         outcome = "timeout" if hung else "crash"
         result.add(by_index[current], outcome, "no answer in time" if hung else f"exit status {proc.returncode}")

@@ -217,9 +217,10 @@ def example(out, kind) -> None:
 @click.option("--password", envvar="TELLTALES_PASSWORD", default=None,
               help="Require this password (HTTP Basic auth in the browser, X-API-Key header for "
                    "the API). Also read from $TELLTALES_PASSWORD.")
+@cues_option
 @fusion_option
 def serve(host, port, db, images, workers, queue, max_upload_mb, max_pixels, time_limit, password,
-          fusion) -> None:
+          cues, fusion) -> None:
     """The reviewer's web app: upload images, see the evidence, answer the checklist, keep cases.
 
     \b
@@ -236,9 +237,14 @@ def serve(host, port, db, images, workers, queue, max_upload_mb, max_pixels, tim
     except ImportError as exc:
         raise TelltalesError(f"the web app needs {exc.name}: pip install 'telltales[serve]'") from None
 
+    if cues:
+        from .registry import select
+
+        select(_cue_list(cues))  # an unknown cue id stops here, not on the first upload
     settings = Settings.make(db, images, workers=workers, queue=queue,
                              max_upload_bytes=max_upload_mb * MiB, max_pixels=max_pixels,
-                             time_limit_s=time_limit, password=password, fusion=fusion)
+                             time_limit_s=time_limit, password=password, fusion=fusion,
+                             cues=tuple(_cue_list(cues)) if cues else None)
     if host not in ("127.0.0.1", "localhost", "::1") and not password:
         click.echo("warning: listening beyond this machine without --password", err=True)
     click.echo(f"telltales: http://{host}:{port}/  (API docs at /docs)", err=True)

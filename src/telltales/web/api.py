@@ -116,7 +116,8 @@ async def accept_upload(data: bytes, filename: str, cues: tuple[str, ...] | None
     if size and size[0] * size[1] > settings.max_pixels:
         return Upload(413, message=f"the image declares {size[0]}x{size[1]} pixels, over this "
                                    f"server's limit of {settings.max_pixels} pixels")
-    fut = pool.submit(analyse_upload, data, cues, settings.max_pixels, settings.time_limit_s)
+    run = cues if cues is not None else settings.cues
+    fut = pool.submit(analyse_upload, data, run, settings.max_pixels, settings.time_limit_s)
     if fut is None:
         return Upload(503, message="all analysis workers are busy; try again shortly",
                       retry_after=settings.retry_after_s)

@@ -42,6 +42,7 @@ class Settings:
     retry_after_s: int = 10
     password: str | None = field(default=None, repr=False)
     fusion: str | None = None
+    cues: tuple[str, ...] | None = None  # the cues every upload runs (None: all)
 
     def __post_init__(self) -> None:
         if self.workers < 1:

@@ -294,3 +294,15 @@ def test_openapi_documents_the_api(client):
     body = spec["paths"]["/api/inspect"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in body and "application/octet-stream" in body
     assert client.get("/docs").status_code == 200
+
+
+def test_upload_form_without_javascript(client):
+    one = client.post("/upload", files=[("file", ("solo.png", make_example("sd-png", width=360, height=280), "image/png"))],
+                      follow_redirects=False)
+    assert one.status_code == 303 and one.headers["location"].startswith("/cases/")
+    two = client.post("/upload", files=[
+        ("file", ("left.png", make_example("sd-png", width=370, height=280), "image/png")),
+        ("file", ("broken.png", b"not an image at all", "image/png"))])
+    assert two.status_code == 200
+    assert "left.png" in two.text and "not an image, or a format telltales cannot read" in two.text
+    assert client.post("/upload", data={"x": "y"}).status_code == 400

@@ -306,3 +306,28 @@ def test_upload_form_without_javascript(client):
     assert two.status_code == 200
     assert "left.png" in two.text and "not an image, or a format telltales cannot read" in two.text
     assert client.post("/upload", data={"x": "y"}).status_code == 400
+
+
+def test_a_body_that_stops_arriving_times_out():
+    import asyncio
+
+    from telltales.web.limits import BodyLimitMiddleware, BodyTimeout
+
+    async def app(scope, receive, send):
+        await receive()  # the first piece
+        await receive()  # the client never sends the rest
+
+    pieces = iter([{"type": "http.request", "body": b"abc", "more_body": True}])
+
+    async def receive():
+        try:
+            return next(pieces)
+        except StopIteration:
+            await asyncio.sleep(60)
+
+    async def send(message):  # pragma: no cover - nothing is sent
+        raise AssertionError(message)
+
+    scope = {"type": "http", "headers": [(b"content-length", b"100")]}
+    with pytest.raises(BodyTimeout, match="stopped arriving for 0.2 s"):
+        asyncio.run(BodyLimitMiddleware(app, 1000, 0.2)(scope, receive, send))

@@ -244,7 +244,7 @@ def serve(host, port, db, images, workers, queue, max_upload_mb, max_pixels, tim
     settings = Settings.make(db, images, workers=workers, queue=queue,
                              max_upload_bytes=max_upload_mb * MiB, max_pixels=max_pixels,
                              time_limit_s=time_limit, password=password, fusion=fusion,
-                             cues=tuple(_cue_list(cues)) if cues else None)
+                             cues=tuple(_cue_list(cues)) if cues else None, warm_up=True)
     if host not in ("127.0.0.1", "localhost", "::1") and not password:
         click.echo("warning: listening beyond this machine without --password", err=True)
     click.echo(f"telltales: http://{host}:{port}/  (API docs at /docs)", err=True)

@@ -24,12 +24,13 @@ ACCESS_LOG_FORMAT = "%(asctime)s %(levelprefix)s %(client_addr)s \"%(request_lin
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with a time stamp on every access-log line."""
+    """uvicorn's logging, with a time stamp on every access-log line, all on stderr."""
     from uvicorn.config import LOGGING_CONFIG
 
     cfg = {**LOGGING_CONFIG, "formatters": {**LOGGING_CONFIG["formatters"]}}
     cfg["formatters"]["access"] = {**cfg["formatters"]["access"], "fmt": ACCESS_LOG_FORMAT,
                                    "datefmt": "%Y-%m-%dT%H:%M:%S"}
+    cfg["handlers"] = {**cfg["handlers"], "access": {**cfg["handlers"]["access"], "stream": "ext://sys.stderr"}}
     cfg["loggers"] = {**cfg["loggers"], "telltales.web": {"handlers": ["default"], "level": "INFO"}}
     return cfg
 

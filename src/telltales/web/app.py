@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api import get_settings
 from .limits import BodyLimitMiddleware, BodyTimeout, BodyTooLarge
-from .pool import AnalysisPool, init_worker
+from .pool import AnalysisPool, analyse_upload, init_worker
 from .schemas import Health
 from .settings import Settings
 from .store import CaseStore, ImageFolder
@@ -103,6 +103,11 @@ def create_app(settings: Settings, *, pool: AnalysisPool | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store.migrate()
         settings.images_dir.mkdir(parents=True, exist_ok=True)
+        if settings.warm_up:  # the first upload then does not wait for the models to load
+            from ..example import make_example
+
+            app.state.pool.submit(analyse_upload, make_example("plain-png", width=320, height=240),
+                                  settings.cues, settings.max_pixels, settings.time_limit_s)
         try:
             yield
         finally:

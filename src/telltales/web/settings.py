@@ -43,6 +43,7 @@ class Settings:
     password: str | None = field(default=None, repr=False)
     fusion: str | None = None
     cues: tuple[str, ...] | None = None  # the cues every upload runs (None: all)
+    warm_up: bool = False  # analyse a small example at startup so the models are loaded
 
     def __post_init__(self) -> None:
         if self.workers < 1:

@@ -43,7 +43,15 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="docs")
+    ap.add_argument("--skip", default="", help="comma-separated cue ids to leave out (one whose model "
+                                               "is not installed here, say)")
     args = ap.parse_args()
+    skip = {c for c in args.skip.split(",") if c}
+    cue_args = []
+    if skip:
+        from telltales.registry import all_cues
+
+        cue_args = ["--cues", ",".join(c.id for c in all_cues() if c.id not in skip)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="shots-"))
@@ -52,7 +60,7 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "telltales", "serve", "--port", str(port), "--db",
-                             f"sqlite:///{tmp / 'c.sqlite'}", "--images", str(tmp / "img")],
+                             f"sqlite:///{tmp / 'c.sqlite'}", "--images", str(tmp / "img"), *cue_args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
@@ -75,9 +83,11 @@ def main() -> None:
             page.locator('fieldset[data-ref="text.gibberish"] input[value="looks-fine"]').check()
             page.click("button.save")
             page.wait_for_url("**saved=1*")
-            page.evaluate("window.scrollTo(0, 0)")
-            page.locator(".legend li").first.hover()
+            page.goto(page.url.split("?")[0])
+            page.set_viewport_size({"width": 1200, "height": 1180})
+            page.locator(".legend li").first.dispatch_event("mouseenter")  # highlight, no scrolling
             page.screenshot(path=str(out / "web-case.png"))
+            page.set_viewport_size({"width": 1200, "height": 760})
             page.locator("#checklist").scroll_into_view_if_needed()
             page.evaluate("document.getElementById('checklist').scrollIntoView()")
             page.screenshot(path=str(out / "web-checklist.png"))

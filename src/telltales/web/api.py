@@ -306,7 +306,8 @@ def save_checklist(case_id: int, body: ChecklistIn, store: CaseStore) -> CaseDet
     if unknown:
         raise HTTPException(400, f"not a manual check of this case: {', '.join(unknown)}")
     saved = store.save_answers(case_id, [Answer(a.cue, a.answer, a.note) for a in body.answers])
-    assert saved is not None
+    if saved is None:  # deleted in between
+        raise HTTPException(404, f"no case {case_id}")
     return detail_of(saved)
 
 

@@ -127,10 +127,30 @@ def test_the_case_list_finds_the_upload(server, browser):
     page.close()
 
 
+def test_several_files_at_once_are_each_linked_to_their_case(server, browser, tmp_path):
+    url, _ = server
+    again = tmp_path / "made-by-sd-again.png"
+    again.write_bytes(make_example("sd-png", width=640, height=480))  # the same bytes: one case
+    other = tmp_path / "tiny.png"
+    other.write_bytes(make_example("plain-png", width=160, height=120))
+    page = browser.new_page()
+    page.set_default_timeout(180_000)
+    page.goto(url + "/")
+    page.set_input_files("#file", [str(again), str(other)])
+    page.wait_for_function("document.querySelectorAll('#results li a').length === 2")
+    links = page.locator("#results li a")
+    assert links.nth(0).inner_text() == "made-by-sd-again.png"
+    assert links.nth(1).inner_text() == "tiny.png"
+    assert page.url == url + "/"  # several files: the page stays on the list of results
+    page.goto(url + "/cases?q=made-by")
+    assert page.locator("table.cases tbody tr").count() == 1  # one case for both names
+    page.close()
+
+
 def test_highlight_links_a_finding_to_its_boxes(server, browser):
     url, _ = server
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(url + "/cases?q=made-by")
+    page.goto(url + "/cases?q=made-by-sd.png")
     page.click("table.cases a")
     assert page.locator("g.box").count() >= 1  # noise.learned marks its strongest patches
     box = page.locator("g.box").first

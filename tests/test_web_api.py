@@ -331,3 +331,15 @@ def test_a_body_that_stops_arriving_times_out():
     scope = {"type": "http", "headers": [(b"content-length", b"100")]}
     with pytest.raises(BodyTimeout, match="stopped arriving for 0.2 s"):
         asyncio.run(BodyLimitMiddleware(app, 1000, 0.2)(scope, receive, send))
+
+
+def test_forms_posted_from_another_site_are_refused(client):
+    r = upload(client, make_example("sd-png", width=380, height=290), "csrf.png")
+    cid = r.headers["X-Telltales-Case"]
+    evil = client.post(f"/cases/{cid}/checklist", data={"answer:body.hands": "looks-fine"},
+                       headers={"Origin": "http://evil.example"}, follow_redirects=False)
+    assert evil.status_code == 403
+    assert client.get(f"/api/cases/{cid}").json()["checklist"] == []
+    own = client.post(f"/cases/{cid}/checklist", data={"answer:body.hands": "looks-fine"},
+                      headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert own.status_code == 303

@@ -3,7 +3,7 @@ metadata, checklist). Plain forms; a few lines of JS add drag and drop and highl
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from .api import (
@@ -34,6 +34,16 @@ router = APIRouter(include_in_schema=False)
 MAX_FILES = 20
 
 
+def same_origin(request: Request) -> None:
+    """Forms may only be posted from this server's own pages: a browser sends Origin (or at
+    least Referer) with a form post, and another site's page must not write into the cases."""
+    from urllib.parse import urlsplit
+
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if source and source != "null" and urlsplit(source).netloc != request.headers.get("host", ""):
+        raise HTTPException(403, "this form must be posted from the telltales page itself")
+
+
 def _render(request: Request, name: str, context: dict, status: int = 200) -> Response:
     return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
 
@@ -44,7 +54,7 @@ def upload_page(request: Request, settings: SettingsDep) -> Response:
                                             "max_files": MAX_FILES})
 
 
-@router.post("/upload")
+@router.post("/upload", dependencies=[Depends(same_origin)])
 async def upload_form(request: Request, settings: SettingsDep, store: StoreDep, images: ImagesDep,
                       pool: PoolDep) -> Response:
     """The form without JavaScript: one file goes to its case, several to a list of results."""
@@ -95,7 +105,7 @@ def case_page(request: Request, case_id: int, store: StoreDep,
     })
 
 
-@router.post("/cases/{case_id}/checklist")
+@router.post("/cases/{case_id}/checklist", dependencies=[Depends(same_origin)])
 async def checklist_form(request: Request, case_id: int, store: StoreDep) -> Response:
     case = _case_or_404(store, case_id)
     form = await request.form(max_files=0, max_fields=500)

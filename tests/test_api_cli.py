@@ -21,8 +21,9 @@ STATUSES = {"generated-evidence", "real-evidence", "clear", "not-applicable", "e
 
 def _check_contract(d: dict) -> None:
     assert set(d) >= {"path", "sha256", "verdict", "p_generated", "reasons", "error", "findings", "manual_checks", "version"}
-    assert d["verdict"] in ("generated", "real", "unsure")
-    assert 0.0 <= d["p_generated"] <= 1.0
+    assert d["verdict"] in ("generated", "real", "unsure", "error")
+    assert (d["verdict"] == "error") == (d["error"] is not None) == (d["p_generated"] is None)
+    assert d["p_generated"] is None or 0.0 <= d["p_generated"] <= 1.0
     for f in d["findings"]:
         assert set(f) >= {"cue", "category", "status", "strength", "reason", "regions", "details", "seconds"}
         assert f["category"] in CATEGORIES
@@ -61,7 +62,7 @@ def test_inspect_bad_input_raises_or_reports(tmp_path):
     with pytest.raises(telltales.ImageError):
         telltales.inspect(tmp_path / "missing.png")
     r = telltales.inspect(tmp_path / "missing.png", on_error="report")
-    assert r.error and r.verdict == "unsure"
+    assert r.error and r.verdict == "error" and r.p_generated is None
     _check_contract(r.to_dict())
     with pytest.raises(ValueError, match="on_error"):
         telltales.inspect(b"", on_error="ignore")
@@ -116,8 +117,60 @@ def test_cli_inspect_bad_file_exits_nonzero_and_keeps_going(tmp_path):
     bad.write_bytes(b"nope")
     res = CliRunner().invoke(cli, ["inspect", str(bad), str(good), "--json"])
     assert res.exit_code == 1
-    rows = [json.loads(x) for x in res.output.strip().splitlines()]
+    rows = [json.loads(x) for x in res.stdout.strip().splitlines()]
     assert rows[0]["error"] and rows[1]["error"] is None
+    assert rows[0]["verdict"] == "error" and rows[0]["p_generated"] is None
+    assert res.stderr.count(str(bad)) == 1 and res.stderr.startswith("Error: ")
+
+
+def test_cli_errors_go_to_stderr_naming_the_file_once(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    res = CliRunner().invoke(cli, ["inspect", str(bad), str(tmp_path / "missing.jpg")])
+    assert res.exit_code == 1 and res.stdout == ""
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("Error: ") for line in lines)
+    assert lines[0].count(str(bad)) == 1 and lines[1].count("missing.jpg") == 1
+
+
+def test_cli_reads_stdin_for_dash():
+    res = CliRunner().invoke(cli, ["inspect", "-", "--json", "--cues", "provenance"],
+                             input=make_example("sd-png"))
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["verdict"] in ("generated", "real", "unsure")
+    empty = CliRunner().invoke(cli, ["inspect", "-"], input=b"")
+    assert empty.exit_code == 1 and "<stdin>: file is empty" in empty.stderr
+
+
+def test_no_color_is_respected(monkeypatch):
+    from telltales.cli import use_color
+
+    class Tty:
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_color(Tty())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color(Tty())
+
+
+def test_library_warnings_stay_off_stderr(tmp_path):
+    # a JPEG whose EXIF block is cut short makes Pillow warn from inside site-packages
+    from PIL import Image as PILImage
+
+    exif = PILImage.Exif()
+    exif[0x010F] = "Maker"
+    exif[0x0110] = "Model"
+    raw = exif.tobytes()
+    p = tmp_path / "cut-exif.jpg"
+    p.write_bytes(encode(picture(32, 24), "JPEG", exif=raw[: len(raw) - 6]))
+    cmd = [sys.executable, "-W", "always", "-m", "telltales", "inspect", str(p), "--json", "--cues", "provenance"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "site-packages" not in res.stderr and "Warning" not in res.stderr
+    warnings_kept = json.loads(res.stdout)["image"]["warnings"]
+    assert any("the decoder warned" in w for w in warnings_kept)
 
 
 def test_cli_overlay(tmp_path):
@@ -143,10 +196,11 @@ def test_cli_example_and_scan(tmp_path):
     for kind in KINDS:
         assert runner.invoke(cli, ["example", str(tmp_path / f"{kind}.img"), "--kind", kind]).exit_code == 0
     res = runner.invoke(cli, ["scan", str(tmp_path), "--out", str(tmp_path / "r.jsonl"), "--csv", str(tmp_path / "r.csv"), "-q"])
-    # .img is not an image extension: folder scan finds nothing; glob finds them
-    assert json.loads(res.output)["analysed"] == 0
+    # .img is not an image extension: folder scan finds nothing (exit 4, a warning); glob finds them
+    assert json.loads(res.stdout)["analysed"] == 0
+    assert res.exit_code == 4 and "matched no image file" in res.stderr
     res = runner.invoke(cli, ["scan", str(tmp_path / "*.img"), "--out", str(tmp_path / "r.jsonl"), "-q"])
-    assert json.loads(res.output)["analysed"] == 3
+    assert json.loads(res.stdout)["analysed"] == 3 and res.exit_code == 0
 
 
 def test_every_command_has_help_with_an_example():

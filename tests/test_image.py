@@ -178,7 +178,7 @@ def test_unreadable_path(tmp_path):
 
 def test_pixel_limit_is_a_clear_error():
     data = encode(PILImage.new("RGB", (300, 300)))
-    with pytest.raises(ImageError, match="megapixels, over the limit"):
+    with pytest.raises(ImageError, match="megapixels, over the pixel budget"):
         load_image(data, max_pixels=10_000)
 
 
@@ -192,7 +192,7 @@ def test_decompression_bomb_is_refused():
 
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
     data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
-    with pytest.raises(ImageError, match="too many pixels|over the limit"):
+    with pytest.raises(ImageError, match="over the pixel budget"):
         load_image(data)
 
 

@@ -29,7 +29,8 @@ def test_legacy_inspect_endpoint(client):
     assert r.status_code == 200
     assert r.json()["verdict"] == "generated"
     assert {f["cue"] for f in r.json()["findings"]} <= {
-        "provenance.c2pa", "provenance.generator-metadata", "provenance.watermark", "provenance.camera"
+        "provenance.c2pa", "provenance.generator-metadata", "provenance.watermark", "provenance.camera",
+        "provenance.visible-mark",
     }
 
 

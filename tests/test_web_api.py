@@ -108,21 +108,32 @@ def test_over_the_upload_limit_is_413_while_streaming(client):
     assert r.status_code == 413 and "over the limit" in r.json()["error"]
 
 
-def test_declared_pixels_over_the_limit_are_refused_before_decoding(client):
-    bomb = jpeg_declaring(9000, 9000)
+def test_declared_pixels_over_the_budget_are_refused_before_decoding(client):
+    bomb = jpeg_declaring(65000, 65000)  # over the budget even at the 1/8-scale JPEG draft
     assert len(bomb) < 1000
     t0 = time.perf_counter()
     r = upload(client, bomb, "bomb.jpg")
     assert r.status_code == 413
-    assert "9000x9000" in r.json()["error"]
+    assert "65000x65000" in r.json()["error"]
     assert time.perf_counter() - t0 < 5
+
+
+def test_the_budget_follows_the_library(tmp_path):
+    from telltales.web.api import over_budget
+
+    budget = 36_000_000
+    assert not over_budget((9000, 9000, "JPEG"), budget)  # decoded at 1/2 scale by the library
+    assert over_budget((65000, 65000, "JPEG"), budget)
+    assert over_budget((9000, 9000, "PNG"), budget)
+    assert not over_budget((6000, 6000, "PNG"), budget)
+    assert not over_budget(None, budget)
 
 
 def test_unreadable_image_is_422_with_the_report_saying_why(client):
     r = client.post("/api/inspect", content=b"certainly not an image")
     assert r.status_code == 422
     assert r.json()["error"].endswith("not an image, or a format telltales cannot read")
-    assert r.json()["verdict"] == "unsure"
+    assert r.json()["verdict"] == "error" and r.json()["p_generated"] is None
 
 
 @pytest.mark.parametrize("request_kw, fragment", [

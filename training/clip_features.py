@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default="/tmp/clip_cache")
     p.add_argument("--conditions", default=",".join(CONDITIONS))
     p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--reverse", action="store_true",
+                   help="walk the list from its end (a second process can share the work; cached files are skipped)")
     args = p.parse_args(argv)
     cache = Path(args.cache)
     conds = tuple(c for c in args.conditions.split(",") if c)
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     # a fixed shuffle, so a partial cache covers every family
     order = np.random.default_rng(0).permutation(len(items))
     items = [items[i] for i in order][: args.limit]
+    if args.reverse:
+        items.reverse()
     model = backbone.load()
     t0, n_views = time.perf_counter(), 0
     with ThreadPoolExecutor(1) as pool:

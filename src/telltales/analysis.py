@@ -22,6 +22,9 @@ Provider = Callable[["Analysis"], Any]
 _PROVIDERS: dict[str, Provider] = {}
 
 DEFAULT_WORKING_SIZE = 1536
+# how much of an image a profile looks at: "full" every view, "triage" the cheapest view
+# of each input that has a choice (the CLIP detector's global view alone)
+PROFILES = ("full", "triage")
 
 
 def provider(name: str) -> Callable[[Provider], Provider]:
@@ -46,11 +49,14 @@ def known_inputs() -> set[str]:
 class Analysis:
     """Shared inputs for one image. ``a.get("gray")`` or ``a.gray``."""
 
-    def __init__(self, image: Image, *, working_size: int = DEFAULT_WORKING_SIZE) -> None:
+    def __init__(self, image: Image, *, working_size: int = DEFAULT_WORKING_SIZE, profile: str = "full") -> None:
         if working_size < 64:
             raise ValueError(f"working_size must be at least 64, got {working_size}")
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
         self.image = image
         self.working_size = working_size
+        self.profile = profile
         self._cache: dict[str, Any] = {}
         self.timings: dict[str, float] = {}
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from .errors import TelltalesError
+from .limits import DEFAULT_MAX_PIXELS
 
 
 def _cue_list(value: str | None) -> list[str] | None:
@@ -24,8 +26,8 @@ fusion_option = click.option(
     help="A fusion JSON file (from `telltales calibrate`) instead of the shipped one.",
 )
 max_pixels_option = click.option(
-    "--max-pixels", type=click.IntRange(min=1), default=150_000_000, show_default=True,
-    help="Refuse images with more pixels than this (decompression-bomb guard).",
+    "--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
+    help="The pixel budget: a JPEG over it is decoded at 1/2, 1/4 or 1/8 scale, anything else over it is refused.",
 )
 
 
@@ -52,36 +54,51 @@ def cli() -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Show every cue and every manual check.")
 @click.option("--overlay", type=click.Path(file_okay=False), default=None,
               help="Write a PNG per image with the evidence regions drawn on it into this folder.")
+@click.option("--profile", type=click.Choice(["full", "triage"]), default="full", show_default=True,
+              help="triage: provenance and the CLIP detector at one view first; the full inspection "
+                   "only if that leaves the image unsure.")
 @cues_option
 @fusion_option
 @max_pixels_option
-def inspect(files, as_json, verbose, overlay, cues, fusion, max_pixels) -> None:
+def inspect(files, as_json, verbose, overlay, profile, cues, fusion, max_pixels) -> None:
     """Analyse images and say: generated, real or unsure, and why.
+
+    FILES are image paths; "-" reads one image from standard input.
 
     \b
     Examples:
       telltales inspect photo.jpg
       telltales inspect a.png b.jpg --json
+      curl -s https://example.org/x.jpg | telltales inspect -
       telltales inspect photo.jpg --cues provenance --overlay out/
 
+    Results go to stdout, errors to stderr. With --json a file that could not
+    be analysed still gets its row, with verdict "error".
     Exits 1 if any file could not be analysed (its result says why).
     """
     from .api import inspect as inspect_one
     from .fusion import Fusion
+    from .report import render_text
 
+    if overlay and "-" in files:
+        raise click.UsageError("--overlay needs files: it cannot be used with - (standard input)")
     fus = Fusion.load(fusion)
     failed = 0
-    color = sys.stdout.isatty()
-    for i, path in enumerate(files):
-        report = inspect_one(path, cues=_cue_list(cues), fusion=fus, max_pixels=max_pixels, on_error="report")
-        failed += report.error is not None
+    color = use_color(sys.stdout)
+    shown = 0
+    for path in files:
+        source = sys.stdin.buffer if path == "-" else path
+        report = inspect_one(source, cues=_cue_list(cues), fusion=fus, max_pixels=max_pixels, on_error="report",
+                             profile=profile)
+        if report.error is not None:
+            failed += 1
+            click.echo(f"Error: {error_line(report.error, path)}", err=True)
         if as_json:
             click.echo(report.to_json())
-        else:
-            from .report import render_text
-
-            if i:
+        elif report.error is None:
+            if shown:
                 click.echo()
+            shown += 1
             click.echo(render_text(report, verbose=verbose, color=color))
         if overlay and report.error is None:
             from .overlay import write_overlay
@@ -93,44 +110,99 @@ def inspect(files, as_json, verbose, overlay, cues, fusion, max_pixels) -> None:
         sys.exit(1)
 
 
+def use_color(stream) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set to anything (no-color.org)."""
+    return bool(stream.isatty()) and not os.environ.get("NO_COLOR")
+
+
+def error_line(message: str, path: str) -> str:
+    """The error for one file, naming it once: the message already starts with the path when it has one."""
+    name = "<stdin>" if path == "-" else path
+    return message if message.startswith(name) else f"{name}: {message.removeprefix('input: ')}"
+
+
+SCAN_EXIT_FAILED = 3  # some files could not be analysed: their rows carry an "error"
+SCAN_EXIT_EMPTY = 4  # the inputs matched no image file
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
-              help="JSON Lines file; an existing one is resumed (done paths are skipped).")
+              help="JSON Lines file; an existing one is resumed (done paths are skipped). "
+                   "A file that is not a telltales JSON Lines file is refused, untouched.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
               help="Also write a CSV summary of every row in --out.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parallel worker processes.")
 @click.option("--no-recursive", is_flag=True, help="Do not descend into sub-folders.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+@click.option("--retry-errors", is_flag=True,
+              help="Analyse again the files whose row in --out is an error (the new row wins).")
+@click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write a Parquet table of every row in --out (one row per image, one "
+                   "status and strength column per cue; needs pyarrow).")
+@click.option("--profile", type=click.Choice(["full", "triage"]), default="full", show_default=True,
+              help="triage: provenance and the CLIP detector at one view first; only images that "
+                   "leave unsure get the full inspection.")
+@click.option("--ray", "ray_address", metavar="ADDRESS", default=None, is_flag=False, flag_value="local",
+              help="Run on Ray: --ray alone starts a local Ray with --jobs CPUs; --ray auto or "
+                   "--ray ray://host:port joins a cluster (paths must be readable on every node).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @cues_option
 @fusion_option
 @max_pixels_option
-def scan(inputs, out, csv_path, jobs, no_recursive, quiet, cues, fusion, max_pixels) -> None:
+def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, parquet_path, profile, ray_address, quiet, cues,
+         fusion, max_pixels) -> None:
     """Analyse a folder or glob of any size into a JSON Lines file, resumably.
 
     Each result is written as soon as it is computed; run the same command again
     after a crash and it continues where it stopped. Bad files become rows with
-    an "error". Prints a JSON summary at the end.
+    verdict "error" and an "error" message. Prints a JSON summary at the end.
+    Two scans cannot write one output at once (a lock file, <out>.lock, says
+    which pid holds it).
 
     \b
     Examples:
       telltales scan ./photos --out results.jsonl --jobs 2
       telltales scan "shots/**/*.jpg" --out results.jsonl --csv results.csv
+      telltales scan ./photos --out results.jsonl --retry-errors
+      telltales scan ./archive --out results.jsonl --profile triage --parquet results.parquet
+      telltales scan ./archive --out results.jsonl --ray auto
+
+    \b
+    Exit codes:
+      0  every file was analysed
+      1  an error stopped the scan (the output is refused, cannot be written or
+         is locked by another scan; a bad option value)
+      2  a usage error (a missing or unknown option)
+      3  some files could not be analysed (rows with "error"; see --retry-errors)
+      4  the inputs matched no image file
     """
     from .scan import scan as run_scan
     from .scan import write_csv
 
     summary = run_scan(
         inputs, out, jobs=jobs, cues=_cue_list(cues), fusion=fusion, max_pixels=max_pixels,
-        progress=not quiet, recursive=not no_recursive,
+        progress=not quiet, recursive=not no_recursive, retry_errors=retry_errors,
+        profile=profile, ray=ray_address,
     )
     result = summary.to_dict()
     result["out"] = str(out)
     if csv_path:
         result["csv_rows"] = write_csv(out, csv_path)
         result["csv"] = str(csv_path)
+    if parquet_path:
+        from .tables import write_parquet
+
+        result["parquet_rows"] = write_parquet(out, parquet_path)
+        result["parquet"] = str(parquet_path)
     click.echo(json.dumps(result, indent=2))
+    if summary.total == 0:
+        click.echo("Warning: the inputs matched no image file: " + " ".join(inputs), err=True)
+        sys.exit(SCAN_EXIT_EMPTY)
+    if summary.failed:
+        click.echo(f"Warning: {summary.failed} file(s) could not be analysed (rows with \"error\" in "
+                   f"{out}; --retry-errors tries them again)", err=True)
+        sys.exit(SCAN_EXIT_FAILED)
 
 
 @cli.command()
@@ -210,8 +282,7 @@ def example(out, kind) -> None:
               help="Uploads that may wait for a worker; beyond that the server answers 503.")
 @click.option("--max-upload-mb", type=click.IntRange(1, 1024), default=50, show_default=True,
               help="Largest upload in MiB (413 above it).")
-@click.option("--max-pixels", type=click.IntRange(min=1), default=40_000_000, show_default=True,
-              help="Refuse images with more pixels than this (decompression-bomb guard).")
+@max_pixels_option
 @click.option("--time-limit", type=click.FloatRange(min=1), default=180.0, show_default=True,
               help="Seconds one analysis may take before it is stopped (504).")
 @click.option("--password", envvar="TELLTALES_PASSWORD", default=None,
@@ -258,6 +329,9 @@ cli.add_command(calibrate_command)
 
 
 def main() -> None:
+    from .quiet import keep_library_warnings_off_stderr
+
+    keep_library_warnings_off_stderr()
     try:
         cli.main(standalone_mode=False)
     except TelltalesError as exc:

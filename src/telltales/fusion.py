@@ -213,8 +213,10 @@ class Fusion:
             if rest != "generated":
                 p = min(p, hi)
 
+        # the reasons are the evidence that moved p: a finding this fusion does not weigh is
+        # still listed under its category, but it is not why the verdict is what it is
         evidence = sorted(
-            (f for f in findings if f.status in (Status.GENERATED, Status.REAL)),
+            (f for f in findings if f.status in (Status.GENERATED, Status.REAL) and contributions.get(f.cue)),
             key=lambda f: -abs(contributions.get(f.cue, 0.0)),
         )
         reasons = tuple(f"{f.cue}: {f.reason}" for f in decisive) + tuple(

@@ -1,27 +1,33 @@
-"""A one-line progress counter on stderr, shown only on a terminal."""
+"""Progress on stderr with tqdm: a count, a rate and, when the total is known, an ETA.
+
+Shown only when stderr is a terminal, so logs and pipes stay clean.
+"""
 
 from __future__ import annotations
 
 import sys
-import time
+
+from tqdm import tqdm
 
 
 class Progress:
     """``Progress(enabled, total=None, noun="images")``; ``update(note)`` after each item."""
 
     def __init__(self, enabled: bool, total: int | None = None, noun: str = "images") -> None:
-        self.enabled = enabled and sys.stderr.isatty() and total != 0
-        self.total, self.noun = total, noun
-        self.n, self.t0 = 0, time.perf_counter()
+        self.enabled = enabled and self.shown() and total != 0
+        self.bar = tqdm(total=total, unit=f" {noun}", file=sys.stderr, dynamic_ncols=True,
+                        disable=not self.enabled, leave=True)
+
+    @staticmethod
+    def shown() -> bool:
+        """Whether a progress bar would be seen: stderr is a terminal."""
+        return sys.stderr.isatty()
 
     def update(self, note: str = "") -> None:
-        self.n += 1
         if self.enabled:
-            rate = self.n / max(1e-9, time.perf_counter() - self.t0)
-            count = f"{self.n}/{self.total}" if self.total else str(self.n)
-            sys.stderr.write(f"\r{count} {self.noun}, {rate:.2f}/s" + (f", {note}" if note else ""))
-            sys.stderr.flush()
+            if note:
+                self.bar.set_postfix_str(note, refresh=False)
+            self.bar.update(1)
 
     def close(self) -> None:
-        if self.enabled and self.n:
-            sys.stderr.write("\n")
+        self.bar.close()

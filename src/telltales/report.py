@@ -14,8 +14,8 @@ from .taxonomy import CATEGORIES, HARD_OBJECTS
 class Report:
     path: str | None
     sha256: str | None
-    verdict: str
-    p_generated: float
+    verdict: str  # "generated", "real", "unsure"; "error" when the file could not be analysed
+    p_generated: float | None  # None exactly when verdict is "error"
     reasons: tuple[str, ...]
     error: str | None
     findings: tuple[Finding, ...] = ()
@@ -24,6 +24,7 @@ class Report:
     image: dict[str, Any] = field(default_factory=dict)
     version: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    profile: str = "full"  # "triage" when the triage profile's result stood without the full inspection
 
     def finding(self, cue_id: str) -> Finding | None:
         return next((f for f in self.findings if f.cue == cue_id), None)
@@ -33,7 +34,7 @@ class Report:
             "path": self.path,
             "sha256": self.sha256,
             "verdict": self.verdict,
-            "p_generated": round(self.p_generated, 4),
+            "p_generated": None if self.p_generated is None else round(self.p_generated, 4),
             "unsure_reason": self.unsure_reason,
             "reasons": list(self.reasons),
             "error": self.error,
@@ -42,6 +43,7 @@ class Report:
             "manual_checks": [m.to_dict() for m in self.manual_checks],
             "version": self.version,
             "seconds": round(self.seconds, 4),
+            "profile": self.profile,
         }
 
     def to_json(self, **kw: Any) -> str:
@@ -66,7 +68,8 @@ def render_text(report: Report, *, verbose: bool = False, color: bool = False) -
     lines: list[str] = []
     name = report.path or "<image>"
     if report.error:
-        lines.append(f"{name}: ERROR {report.error}")
+        said = report.error if report.error.startswith(name) else f"{name}: {report.error}"
+        lines.append(f"ERROR {said}")
         return "\n".join(lines)
     vcode = {"generated": "1;31", "real": "1;32", "unsure": "1;33"}[report.verdict]
     lines.append(

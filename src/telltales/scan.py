@@ -10,10 +10,12 @@ and its images retried once, then recorded as errors.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import json
 import os
+import stat
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TelltalesError
+from .limits import DEFAULT_MAX_PIXELS
 from .progress import Progress
 
 IMAGE_EXTENSIONS = frozenset(
@@ -61,9 +64,49 @@ def iter_inputs(inputs: Iterable[str], *, recursive: bool = True) -> Iterator[st
                     yield path
 
 
+ROW_START = b'{"path": '  # every row starts so (Report.to_dict and the crash row put "path" first)
+
+
+def check_output(out: Path) -> None:
+    """Refuse an output that is not a regular file or not a telltales JSON Lines file, touching nothing.
+
+    Every line, the partial last one included, must start like a result row, and
+    every complete line must be a JSON object with a "path".
+    """
+    try:
+        st = out.stat()
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise TelltalesError(f"cannot write {out}: a part of its folder path is a file") from None
+    except OSError as exc:
+        raise TelltalesError(f"cannot write {out}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise TelltalesError(f"{out} is not a regular file: refusing to write results into it")
+    with open(out, "rb") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.startswith(ROW_START) or (line.endswith(b"\n") and not _is_row(line)):
+                raise TelltalesError(
+                    f"{out} exists and is not a telltales JSON Lines file (line {n} is not a result "
+                    "row): refusing to touch it; choose another --out"
+                )
+
+
+def _is_row(line: bytes) -> bool:
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return isinstance(row, dict) and "path" in row
+
+
 def read_done(out: Path) -> dict[str, dict[str, Any]]:
-    """Rows already in ``out`` by path; cuts off a partial last line left by a killed run."""
+    """Rows already in ``out`` by path (the last row of a path wins); cuts off a partial last line.
+
+    ``out`` is checked first (:func:`check_output`), so a file that is not ours is never cut.
+    """
     done: dict[str, dict[str, Any]] = {}
+    check_output(out)
     if not out.exists():
         return done
     with open(out, "rb+") as fh:
@@ -72,17 +115,83 @@ def read_done(out: Path) -> dict[str, dict[str, Any]]:
         if end < len(data):
             fh.truncate(end)
     for line in data[:end].splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and "path" in row:
-            done[row["path"]] = row
+        row = json.loads(line)
+        done[row["path"]] = row
     return done
+
+
+class OutputLock:
+    """An exclusive lock on ``<out>.lock`` for the length of one scan; another scan is refused.
+
+    The lock is an ``flock`` (released by the kernel when the holder dies, so a
+    killed scan leaves no stale lock); the file says which pid holds it.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.path = out.with_name(out.name + ".lock")
+        self.fh: Any = None
+
+    def __enter__(self) -> OutputLock:
+        import fcntl
+
+        while True:
+            fh = _open_output(self.path, "a+")
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "unknown"
+                fh.close()
+                raise TelltalesError(
+                    f"{self.path.name[:-5]} is being written by another scan (lock {self.path} "
+                    f"held by pid {holder}); wait for it or choose another --out"
+                ) from None
+            try:  # the holder before us may have removed the file we locked: lock the new one
+                same = os.fstat(fh.fileno()).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            fh.close()
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        self.fh = fh
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        self.fh.close()
+
+
+def _open_output(path: Path, mode: str, newline: str | None = None) -> Any:
+    """``open(path, mode)`` with an OSError turned into a one-line :class:`TelltalesError`."""
+    try:
+        return open(path, mode, encoding="utf-8", newline=newline)
+    except OSError as exc:
+        raise TelltalesError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _make_parent(out: Path) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise TelltalesError(f"cannot write {out}: a part of its folder path is a file") from None
+    except OSError as exc:
+        raise TelltalesError(f"cannot write {out}: cannot create {out.parent} ({exc.strerror or exc})") from None
 
 
 # workers ----------------------------------------------------------------------------
 _WORKER: dict[str, Any] = {}
+
+
+def _init_pool_worker(options: dict[str, Any]) -> None:
+    from .quiet import keep_library_warnings_off_stderr
+
+    keep_library_warnings_off_stderr()  # a worker's stderr is the command line's
+    _init_worker(options)
 
 
 def _init_worker(options: dict[str, Any]) -> None:
@@ -101,8 +210,9 @@ def _analyse_path(path: str) -> dict[str, Any]:
 
     cues, fusion, opt = _WORKER["cues"], _WORKER["fusion"], _WORKER["options"]
     try:
-        image = load_image(path, max_pixels=opt.get("max_pixels", 150_000_000))
-        report = analyse(image, cues=cues, fusion=fusion, working_size=opt.get("working_size", 1536))
+        image = load_image(path, max_pixels=opt.get("max_pixels", DEFAULT_MAX_PIXELS))
+        report = analyse(image, cues=cues, fusion=fusion, working_size=opt.get("working_size", 1536),
+                         profile=opt.get("profile", "full"))
     except ImageError as exc:
         report = error_report(path, str(exc), cues, fusion)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
@@ -116,14 +226,21 @@ class ScanSummary:
     analysed: int = 0
     skipped: int = 0
     errors: int = 0
+    earlier_errors: int = 0  # error rows already in the output, skipped (see --retry-errors)
     verdicts: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        """Files of this input whose row in the output is an error, now or from an earlier run."""
+        return self.errors + self.earlier_errors
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "analysed": self.analysed,
             "skipped_already_done": self.skipped,
             "errors": self.errors,
+            "earlier_errors_kept": self.earlier_errors,
             "verdicts": dict(self.verdicts),
             "seconds": round(self.seconds, 2),
             "images_per_second": round(self.analysed / self.seconds, 3) if self.seconds else None,
@@ -132,10 +249,15 @@ class ScanSummary:
 
 def _crash_row(path: str, message: str) -> dict[str, Any]:
     return {
-        "path": path, "sha256": None, "verdict": "unsure", "p_generated": 0.5,
-        "unsure_reason": "the file could not be analysed", "reasons": [], "error": message,
+        "path": path, "sha256": None, "verdict": "error", "p_generated": None,
+        "unsure_reason": None, "reasons": [], "error": message,
         "findings": [], "manual_checks": [], "version": {},
     }
+
+
+def is_done(row: dict[str, Any] | None, retry_errors: bool) -> bool:
+    """Whether a path with this row in the output is skipped: any row, or with retry_errors a clean one."""
+    return row is not None and not (retry_errors and row.get("error") is not None)
 
 
 def scan(
@@ -145,48 +267,87 @@ def scan(
     jobs: int = 1,
     cues: list[str] | None = None,
     fusion: str | None = None,
-    max_pixels: int = 150_000_000,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     working_size: int = 1536,
     progress: bool = True,
     recursive: bool = True,
+    retry_errors: bool = False,
+    profile: str = "full",
+    ray: str | None = None,
 ) -> ScanSummary:
-    """Analyse every image in ``inputs`` into the JSON Lines file ``out``, resuming if it exists."""
+    """Analyse every image in ``inputs`` into the JSON Lines file ``out``, resuming if it exists.
+
+    ``retry_errors`` analyses again the paths whose row is an error (the new row
+    is appended and wins). ``profile="triage"`` settles clear-cut images with the
+    cheap cues (see :func:`telltales.api.analyse`). ``ray``: run the analysis as Ray
+    tasks, ``"local"`` on a Ray started here with ``jobs`` CPUs, ``"auto"`` or
+    ``"ray://host:port"`` on a cluster (see :mod:`telltales.distributed`).
+    Raises :class:`TelltalesError` with a one-line message
+    when the output is not ours, cannot be written, or another scan holds it.
+    """
     if jobs < 1:
         raise TelltalesError(f"--jobs must be at least 1, got {jobs}")
+    inputs = list(inputs)
     out = Path(out)
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-    options = {"cues": cues, "fusion": fusion, "max_pixels": max_pixels, "working_size": working_size}
+    from .analysis import PROFILES
+
+    if profile not in PROFILES:
+        raise TelltalesError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    options = {"cues": cues, "fusion": fusion, "max_pixels": max_pixels, "working_size": working_size,
+               "profile": profile, "ray": ray}
     _init_worker(options)  # validates cue ids and the fusion file before any work starts
+    check_output(out)
+    _make_parent(out)
+    with OutputLock(out):
+        return _scan_locked(inputs, out, jobs, options, progress, recursive, retry_errors)
+
+
+def _scan_locked(inputs: list[str], out: Path, jobs: int, options: dict[str, Any], progress: bool,
+                 recursive: bool, retry_errors: bool) -> ScanSummary:
     done = read_done(out)
     summary = ScanSummary()
     t0 = time.perf_counter()
 
     def pending() -> Iterator[str]:
         for path in iter_inputs(inputs, recursive=recursive):
-            if path in done:
+            row = done.get(path)
+            if is_done(row, retry_errors):
                 summary.skipped += 1
+                summary.earlier_errors += row.get("error") is not None
             else:
                 yield path
 
-    todo = pending()
-    bar = Progress(progress)
-    with open(out, "a", encoding="utf-8") as fh:
+    total = None
+    if progress and Progress.shown():  # one extra walk, for a total and an ETA
+        total = sum(1 for p in iter_inputs(inputs, recursive=recursive) if not is_done(done.get(p), retry_errors))
+    bar = Progress(progress, total=total)
+    fh = _open_output(out, "a")
+    try:
 
         def write(row: dict[str, Any]) -> None:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            fh.flush()
+            try:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                fh.flush()
+            except OSError as exc:
+                raise TelltalesError(f"cannot write {out}: {exc.strerror or exc}") from None
             summary.analysed += 1
             summary.errors += row.get("error") is not None
             summary.verdicts[row["verdict"]] += 1
-            bar.update(f"last: {row['verdict']:<9}")
+            bar.update(f"last: {row['verdict']}")
 
-        if jobs == 1:
-            for path in todo:
+        if options.get("ray"):
+            from . import distributed
+
+            distributed.run(pending(), options, write, _crash_row, address=options["ray"], num_cpus=jobs)
+        elif jobs == 1:
+            for path in pending():
                 write(_analyse_path(path))
         else:
-            _run_parallel(todo, jobs, options, write)
-    bar.close()
+            _run_parallel(pending(), jobs, options, write)
+    finally:
+        bar.close()
+        with contextlib.suppress(OSError):  # a write that failed already said why
+            fh.close()
     summary.seconds = time.perf_counter() - t0
     summary.total = summary.analysed + summary.skipped
     return summary
@@ -198,7 +359,7 @@ def _run_parallel(todo: Iterator[str], jobs: int, options: dict[str, Any], write
     retry: list[str] = []
     exhausted = False
     while True:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options,))
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_pool_worker, initargs=(options,))
         inflight: dict[Future, str] = {}
         try:
             while True:
@@ -227,13 +388,16 @@ def _run_parallel(todo: Iterator[str], jobs: int, options: dict[str, Any], write
                     write(_crash_row(path, "the analysis process crashed on this file (twice)"))
                 else:
                     retry.append(path)
+        except BaseException:  # an output error or Ctrl-C: stop the workers, keep what was written
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def write_csv(jsonl: str | Path, csv_path: str | Path) -> int:
     """One row per image from a scan's JSON Lines: verdict, probability, top reason, each cue's score."""
     rows = list(read_done(Path(jsonl)).values())
     cue_ids = sorted({f["cue"] for r in rows for f in r.get("findings", [])})
-    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+    with _open_output(Path(csv_path), "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["path", "sha256", "verdict", "p_generated", "error", "top_reason", *cue_ids])
         for r in rows:
@@ -250,4 +414,8 @@ def write_csv(jsonl: str | Path, csv_path: str | Path) -> int:
                 r["path"], r.get("sha256"), r["verdict"], r["p_generated"], r.get("error") or "",
                 (r.get("reasons") or [""])[0], *cells,
             ])
+        try:
+            fh.flush()
+        except OSError as exc:
+            raise TelltalesError(f"cannot write {csv_path}: {exc.strerror or exc}") from None
     return len(rows)

@@ -139,6 +139,10 @@ ITEMS: tuple[Item, ...] = (
          "Read the file's metadata (PNG text, EXIF, XMP) for a generator's name or prompt."),
     Item("provenance.watermark", "invisible watermarks that generators embed",
          "(needs software) Decode the generators' invisible watermarks."),
+    Item("provenance.visible-mark", "a generator's visible mark (the DALL-E 2 colour strip)",
+         "Look at the corners for a generator's own mark: DALL-E 2's five coloured squares at the "
+         "bottom right, Gemini's sparkle, 'Imagined with AI', 'AI生成' labels. A mark can be pasted "
+         "or cropped away: it is evidence, not proof."),
     Item("provenance.camera", "camera EXIF and its consistency",
          "Read the camera metadata: make, model, lens, exposure. Metadata can be copied; treat it "
          "as weak evidence."),

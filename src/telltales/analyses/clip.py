@@ -103,5 +103,7 @@ def clip_features(rgb: np.ndarray, n_crops: int = DEFAULT_CROPS) -> ClipFeatures
 
 @provider("clip")
 def clip(a: Analysis) -> ClipFeatures:
-    """Backbone features of the full-resolution image's views (raises BackboneMissing)."""
-    return clip_features(a.native)
+    """Backbone features of the full-resolution image's views (raises BackboneMissing).
+
+    The triage profile looks at the global view alone (one backbone run)."""
+    return clip_features(a.native, 0 if a.profile == "triage" else DEFAULT_CROPS)

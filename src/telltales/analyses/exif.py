@@ -25,6 +25,7 @@ _IFD_EXIF, _IFD_GPS, _IFD_INTEROP, _IFD1 = 0x8769, 0x8825, 0xA005, -1
 _USER_COMMENT, _MAKER_NOTE = 0x9286, 0x927C
 _XP_TAGS = {0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F}  # Windows XPTitle..XPSubject, UTF-16LE
 _MAX_TEXT = 20_000
+LONG_TEXT = 4_000_000  # generator graphs in EXIF (ComfyUI workflows) run past _MAX_TEXT
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,10 @@ def _utf16(body: bytes) -> str:
     return body.decode("utf-16-be" if zeros_even > zeros_odd else "utf-16-le", "replace")
 
 
-def _plain(tag: int, value: Any) -> Any:
+def _plain(tag: int, value: Any, limit: int = _MAX_TEXT) -> Any:
     """A JSON-friendly value: text decoded, ratios as floats, short tuples as lists."""
     if tag == _USER_COMMENT:
-        return decode_user_comment(value)[:_MAX_TEXT]
+        return decode_user_comment(value)[:limit]
     if tag in _XP_TAGS and isinstance(value, bytes | tuple):
         raw = bytes(value) if isinstance(value, tuple) else value
         return raw.decode("utf-16-le", "replace").strip("\x00 ")
@@ -91,11 +92,11 @@ def _plain(tag: int, value: Any) -> Any:
         if tag == _MAKER_NOTE:
             return value[:200].decode("latin-1").strip("\x00 ")
         text = value.decode("utf-8", "replace").strip("\x00 ")
-        return text[:_MAX_TEXT] if text.isprintable() else value[:64].hex()
+        return text[:limit] if text.isprintable() else value[:64].hex()
     if isinstance(value, str):
-        return _mojibake_fixed(value).strip("\x00 ").strip()[:_MAX_TEXT]
+        return _mojibake_fixed(value).strip("\x00 ").strip()[:limit]
     if isinstance(value, tuple):
-        return [_plain(0, v) for v in value[:64]]
+        return [_plain(0, v, limit) for v in value[:64]]
     if isinstance(value, int | float):
         return value
     try:
@@ -114,14 +115,14 @@ def _mojibake_fixed(s: str) -> str:
     return s
 
 
-def _named(ifd: dict[int, Any], names: dict[int, str]) -> dict[str, Any]:
+def _named(ifd: dict[int, Any], names: dict[int, str], limit: int = _MAX_TEXT) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for tag, value in ifd.items():
         if tag in (_IFD_EXIF, _IFD_GPS, _IFD_INTEROP):
             continue
         name = names.get(tag, f"Tag0x{tag:04X}")
         try:
-            out[name] = _plain(tag, value)
+            out[name] = _plain(tag, value, limit)
         except Exception:  # a single odd value must not lose the rest
             out[name] = repr(value)[:200]
     return out
@@ -144,16 +145,19 @@ def _thumbnail(tiff: bytes, ifd1: dict[int, Any]) -> Thumbnail | None:
     return Thumbnail(thumb.width, thumb.height, length, thumb.convert("RGB"))
 
 
-def parse_exif(data: bytes | None) -> ExifInfo:
-    """Parse an EXIF block (with or without the ``Exif\\0\\0`` prefix). Never raises."""
+def parse_exif(data: bytes | None, max_text: int = _MAX_TEXT) -> ExifInfo:
+    """Parse an EXIF block (with or without the ``Exif\\0\\0`` prefix). Never raises.
+
+    Text values are cut at ``max_text`` characters.
+    """
     if not data:
         return ExifInfo()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow warns on corrupt EXIF; the note below says it
-        return _parse_exif(data)
+        return _parse_exif(data, max_text)
 
 
-def _parse_exif(data: bytes) -> ExifInfo:
+def _parse_exif(data: bytes, limit: int) -> ExifInfo:
     from PIL import ExifTags
     from PIL import Image as PILImage
 
@@ -166,7 +170,7 @@ def _parse_exif(data: bytes) -> ExifInfo:
     notes: list[str] = []
     tags: dict[str, Any] = {}
     try:
-        tags.update(_named(dict(exif), ExifTags.TAGS))
+        tags.update(_named(dict(exif), ExifTags.TAGS, limit))
     except Exception as exc:
         notes.append(f"main EXIF directory unreadable ({type(exc).__name__})")
     for ifd_id, names, label in (
@@ -180,8 +184,8 @@ def _parse_exif(data: bytes) -> ExifInfo:
             notes.append(f"{label} directory unreadable ({type(exc).__name__})")
             continue
         if ifd_id == _IFD_EXIF and sub.get(_MAKER_NOTE) is not None:
-            tags["MakerNote"] = _plain(_MAKER_NOTE, sub[_MAKER_NOTE])
-        tags.update({k: v for k, v in _named(sub, names).items() if k != "MakerNote"})
+            tags["MakerNote"] = _plain(_MAKER_NOTE, sub[_MAKER_NOTE], limit)
+        tags.update({k: v for k, v in _named(sub, names, limit).items() if k != "MakerNote"})
         if ifd_id == _IFD_GPS and sub:
             tags["GPSInfo"] = True
     thumb = None
@@ -197,6 +201,17 @@ def _parse_exif(data: bytes) -> ExifInfo:
 def exif_tags(a: Analysis) -> ExifInfo:
     """The EXIF block's tags by name, its thumbnail and maker-note presence."""
     return parse_exif(a.get("metadata").exif)
+
+
+@provider("exif_text")
+def exif_text(a: Analysis) -> dict[str, str]:
+    """Every EXIF text tag by name, in full (up to LONG_TEXT characters each).
+
+    ``exif_tags`` cuts text at 20,000 characters; a ComfyUI graph stored in EXIF
+    is often longer, and a cut JSON text cannot be read.
+    """
+    info = parse_exif(a.get("metadata").exif, max_text=LONG_TEXT)
+    return {k: v for k, v in info.tags.items() if isinstance(v, str) and v}
 
 
 # --- XMP ----------------------------------------------------------------------

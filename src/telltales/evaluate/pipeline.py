@@ -11,6 +11,7 @@ from typing import Any
 
 from ..findings import json_safe
 from ..fusion import Fusion
+from ..limits import DEFAULT_MAX_PIXELS
 from . import fit as fitting
 from . import html, manifest, runner, summary
 
@@ -35,7 +36,7 @@ def collect(
     jobs: int = 1,
     limit: int | None = None,
     seed: int = 0,
-    max_pixels: int = 150_000_000,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     progress: bool = True,
     retry_errors: bool = False,
 ) -> tuple[manifest.Dataset, list[dict[str, Any]], dict[str, int]]:
@@ -68,7 +69,7 @@ def evaluate(
     limit: int | None = None,
     seed: int = 0,
     n_boot: int = 500,
-    max_pixels: int = 150_000_000,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     progress: bool = True,
     write_files: bool = True,
     cache: str | Path | None = None,

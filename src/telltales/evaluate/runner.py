@@ -35,6 +35,7 @@ from typing import Any
 from ..errors import TelltalesError
 from ..findings import Finding, Region, Status
 from ..fusion import Fusion
+from ..limits import DEFAULT_MAX_PIXELS
 from ..progress import Progress
 from . import conditions as conds
 from .manifest import Item
@@ -117,7 +118,7 @@ def compute(path: str, condition: str, cue_ids: Sequence[str]) -> dict[str, Any]
     t0 = time.perf_counter()
     try:
         data = conds.apply(condition, Path(path).read_bytes())
-        image = load_image(data, max_pixels=_WORKER.get("max_pixels", 150_000_000))
+        image = load_image(data, max_pixels=_WORKER.get("max_pixels", DEFAULT_MAX_PIXELS))
     except (TelltalesError, OSError) as exc:
         return {"error": f"{condition}: {exc}", "cacheable": not isinstance(exc, OSError)}
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop an evaluation
@@ -161,7 +162,7 @@ def run(
     conditions: Sequence[str] = ("asis",),
     cues: list[str] | None = None,
     jobs: int = 1,
-    max_pixels: int = 150_000_000,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     working_size: int = 1536,
     progress: bool = True,
     retry_errors: bool = False,

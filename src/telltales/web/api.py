@@ -85,17 +85,33 @@ def parse_cues(value: str | None) -> tuple[str, ...] | None:
     return ids or None
 
 
-def declared_size(data: bytes) -> tuple[int, int] | None:
-    """The width and height a file's header declares, without decoding its pixels."""
+def declared_size(data: bytes) -> tuple[int, int, str] | None:
+    """The width, height and format a file's header declares, without decoding its pixels."""
     from PIL import Image as PILImage
 
+    # The server process only reads headers here; pixels are decoded in the workers, under the
+    # library's pixel budget. Pillow's own bomb check would hide the size of the very largest.
+    PILImage.MAX_IMAGE_PIXELS = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with PILImage.open(io.BytesIO(data)) as img:
-                return img.size
+                return img.size[0], img.size[1], img.format or ""
     except Exception:  # noqa: BLE001 - not readable here: the worker says why in the report
         return None
+
+
+def over_budget(declared: tuple[int, int, str] | None, max_pixels: int) -> bool:
+    """Whether the library would refuse this size: a JPEG only when even its 1/8-scale
+    draft is over the pixel budget, anything else when it is over the budget."""
+    from ..image import draft_scale
+
+    if declared is None:
+        return False
+    w, h, fmt = declared
+    if fmt in ("JPEG", "MPO"):
+        return draft_scale((w, h), max_pixels) is None
+    return w * h > max_pixels
 
 
 async def accept_upload(data: bytes, filename: str, cues: tuple[str, ...] | None, *,
@@ -113,9 +129,9 @@ async def accept_upload(data: bytes, filename: str, cues: tuple[str, ...] | None
             case, _ = await run_in_threadpool(store.add, sha, filename, known.report)
             return Upload(200, known.report, case.id, False)
     size = await run_in_threadpool(declared_size, data)
-    if size and size[0] * size[1] > settings.max_pixels:
+    if size and over_budget(size, settings.max_pixels):
         return Upload(413, message=f"the image declares {size[0]}x{size[1]} pixels, over this "
-                                   f"server's limit of {settings.max_pixels} pixels")
+                                   f"server's pixel budget of {settings.max_pixels} (--max-pixels)")
     run = cues if cues is not None else settings.cues
     fut = pool.submit(analyse_upload, data, run, settings.max_pixels, settings.time_limit_s)
     if fut is None:

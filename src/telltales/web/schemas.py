@@ -43,8 +43,8 @@ class ReportModel(BaseModel):
     model_config = ConfigDict(extra="allow")
     path: str | None
     sha256: str | None
-    verdict: Literal["generated", "real", "unsure"]
-    p_generated: float
+    verdict: Literal["generated", "real", "unsure", "error"]
+    p_generated: float | None
     unsure_reason: str | None
     reasons: list[str]
     error: str | None

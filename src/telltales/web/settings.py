@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..limits import DEFAULT_MAX_PIXELS
+
 MiB = 1024 * 1024
 
 
@@ -36,7 +38,7 @@ class Settings:
     workers: int = 1
     queue: int = 2  # analyses that may wait for a worker; more gets 503 + Retry-After
     max_upload_bytes: int = 50 * MiB
-    max_pixels: int = 40_000_000
+    max_pixels: int = DEFAULT_MAX_PIXELS  # the library's pixel budget (JPEGs over it decode reduced)
     time_limit_s: float = 180.0
     body_timeout_s: float = 30.0  # the longest wait for the next piece of a request body
     retry_after_s: int = 10

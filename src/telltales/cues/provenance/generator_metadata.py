@@ -9,8 +9,28 @@ have their own keys; DALL-E, Midjourney, Firefly and Google name themselves in
 EXIF, XMP or IPTC, and the IPTC "digital source type" can say outright that
 the picture was made by a trained algorithm.
 
+Where each writer puts it, as read here:
+
+* AUTOMATIC1111 / Forge / SD.Next / Civitai: the ``parameters`` text in a PNG
+  chunk, or in EXIF UserComment (``UNICODE`` UTF-16 of either byte order, or
+  ``ASCII``) for JPEG and WebP; Civitai adds ``Civitai resources`` (the
+  checkpoint's name) and hires-fix / upscaled outputs add ``Hires upscale`` or
+  ``Postprocess upscale by``, reported as ``upscaling``.
+* ComfyUI: PNG chunks ``prompt`` / ``workflow``; in JPEG and WebP (its
+  SaveAnimatedWEBP node, Save Image Extended, image-saver nodes) ``prompt:{json}``
+  / ``Workflow:{json}`` in EXIF Make, Model or ImageDescription, or a JSON
+  ``{"prompt": ..., "workflow": ...}`` in UserComment. EXIF text is read in full
+  (``exif_text``): a workflow is often longer than ``exif_tags`` keeps.
+* NovelAI: PNG chunks (``Comment`` JSON holds the seed); WebP: a JSON object in
+  UserComment whose ``Comment`` is that JSON again; and "stealth" metadata in the
+  lowest bits of the alpha (or RGB) channel (``formats/stealth.py``), which
+  survives stripping of text chunks but not JPEG re-encoding.
+
 Any of these is strong evidence, but not proof: metadata is easy to strip
-(so its absence proves nothing) and possible to forge.
+(so its absence proves nothing) and possible to forge: a parameter block can be
+copied onto any picture. When the parameters state an output size, it is
+compared with the picture's (``size_agreement``): another shape means a crop
+or a copied block, and the reason says so.
 """
 
 from __future__ import annotations
@@ -22,10 +42,18 @@ from typing import Any
 
 from telltales.analysis import Analysis
 from telltales.findings import Result
+from telltales.formats import stealth
 from telltales.registry import cue
 
 PROMPT_CHARS = 300
-_PARAM = re.compile(r'\s*([\w][\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+_KEY = re.compile(r"\s*([\w][\w \-/.()]{0,60}?):\s*")
+_CIVITAI_KEYS = ("Civitai resources", "Civitai metadata", "Created Date")
+_UPSCALE_KEYS = {
+    "Hires upscale": "hires_upscale", "Hires resize": "hires_resize", "Hires upscaler": "hires_upscaler",
+    "Hires steps": "hires_steps", "Denoising strength": "denoising_strength",
+    "Postprocess upscale by": "upscale_by", "Postprocess upscale to": "upscale_to",
+    "Postprocess upscaler": "upscaler",
+}
 _STEPS = re.compile(r"(?:^|,\s*)Steps:\s*\d+")
 
 
@@ -135,7 +163,7 @@ def _num(value: Any) -> Any:
 def _clean_params(p: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in p.items():
-        if v is None or v == "" or v == []:
+        if v is None or v == "" or v == [] or v == {}:
             continue
         if k in ("prompt", "negative_prompt"):
             out[k] = _short(v)
@@ -146,17 +174,89 @@ def _clean_params(p: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def param_pairs(line: str) -> dict[str, str]:
+    """The ``Key: value, Key: value`` line of an A1111-style text, as a dict.
+
+    A value runs to the next comma outside quotes and brackets, so quoted
+    values (``Lora hashes: "a: 1, b: 2"``) and Civitai's JSON values
+    (``Civitai resources: [{...}, {...}]``) stay whole. Quotes are removed.
+    """
+    pairs: dict[str, str] = {}
+    i, n = 0, len(line)
+    while i < n:
+        m = _KEY.match(line, i)
+        if not m:
+            comma = line.find(",", i)
+            if comma < 0:
+                break
+            i = comma + 1
+            continue
+        start = i = m.end()
+        depth, quoted = 0, False
+        while i < n:
+            c = line[i]
+            if quoted:
+                if c == "\\":
+                    i += 1
+                elif c == '"':
+                    quoted = False
+            elif c == '"':
+                quoted = True
+            elif c in "[{":
+                depth += 1
+            elif c in "]}":
+                depth = max(0, depth - 1)
+            elif c == "," and depth == 0:
+                break
+            i += 1
+        value = line[start:i].strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1].replace('\\"', '"')
+        pairs.setdefault(m.group(1).strip(), value)
+        i += 1
+    return pairs
+
+
+def civitai_checkpoint(resources: str | None) -> str | None:
+    """The checkpoint named in Civitai's ``Civitai resources: [{...}]`` JSON, if any."""
+    data = _json(resources or "")
+    if not isinstance(data, list):
+        return None
+    for r in data:
+        if isinstance(r, dict) and str(r.get("type", "")).lower() == "checkpoint":
+            name = " ".join(str(r[k]) for k in ("modelName", "modelVersionName") if r.get(k))
+            return name or None
+    return None
+
+
+def upscaling(pairs: dict[str, str]) -> dict[str, Any]:
+    """Hires-fix and post-process upscaling, as written by A1111/Forge/Civitai."""
+    out = {label: pairs[key] for key, label in _UPSCALE_KEYS.items() if pairs.get(key)}
+    return {k: _num(v) if k in ("hires_upscale", "hires_steps", "denoising_strength", "upscale_by") else v
+            for k, v in out.items()}
+
+
+def _tool(pairs: dict[str, str]) -> str:
+    if any(k in pairs for k in _CIVITAI_KEYS):
+        return "Civitai"
+    if pairs.get("App"):
+        return pairs["App"]
+    return "Forge" if "forge" in pairs.get("Version", "").lower() else "AUTOMATIC1111-style web UI"
+
+
 def parse_a1111(text: str) -> dict[str, Any] | None:
-    """The AUTOMATIC1111 / Forge / SD.Next ``parameters`` text, or None.
+    """The AUTOMATIC1111 / Forge / SD.Next / Civitai ``parameters`` text, or None.
 
     Layout: the prompt, an optional line ``Negative prompt: ...``, then one line
-    of ``Key: value`` pairs that starts with (or contains) ``Steps: N``.
+    of ``Key: value`` pairs that starts with (or contains) ``Steps: N``. Civitai's
+    generator adds ``Civitai resources`` / ``Civitai metadata`` / ``Created Date``;
+    hires-fix and upscaled outputs add ``Hires upscale`` / ``Postprocess upscale by``.
     """
     lines = text.strip().replace("\r\n", "\n").split("\n")
     idx = next((i for i in range(len(lines) - 1, -1, -1) if _STEPS.search(lines[i])), None)
-    if idx is None or len(lines[idx]) > 50_000:
+    if idx is None or len(lines[idx]) > 200_000:
         return None
-    pairs = {k.strip(): v.strip().strip('"') for k, v in _PARAM.findall(lines[idx])}
+    pairs = param_pairs(lines[idx])
     if "Steps" not in pairs or len(pairs) < 2:
         return None
     prompt_lines, neg_lines, in_neg = [], [], False
@@ -167,15 +267,16 @@ def parse_a1111(text: str) -> dict[str, Any] | None:
         elif line.startswith("Template:"):
             break
         (neg_lines if in_neg else prompt_lines).append(line)
-    app = pairs.get("App") or ("Forge" if "forge" in pairs.get("Version", "").lower() else "")
     return _clean_params({
-        "tool": app or "AUTOMATIC1111-style web UI",
-        "model": pairs.get("Model") or pairs.get("Model hash"),
+        "tool": _tool(pairs),
+        "model": pairs.get("Model") or civitai_checkpoint(pairs.get("Civitai resources"))
+        or pairs.get("Model hash"),
         "seed": pairs.get("Seed"),
         "sampler": pairs.get("Sampler"),
         "steps": pairs.get("Steps"),
         "cfg": pairs.get("CFG scale"),
         "size": pairs.get("Size"),
+        "upscaling": upscaling(pairs),
         "prompt": "\n".join(prompt_lines).strip(),
         "negative_prompt": "\n".join(neg_lines).strip(),
         "version": pairs.get("Version"),
@@ -377,8 +478,11 @@ def claims_from_text(field_name: str, key: str, text: str) -> list[Claim]:
     if key == "MakerNote" and text.startswith("OpenAI--ImageGeneration"):
         name = "OpenAI DALL-E"
     if name:
+        params = {"tool": name}
+        if key == "Source" and name == "NovelAI":  # NovelAI's Source names its model
+            params["model"] = _short(text)
         claims.append(Claim(field_name, name, f"a tag naming {name} ('{_short(text)[:120]}')", 0.95,
-                            {"tool": name}))
+                            params))
     return claims
 
 
@@ -401,21 +505,74 @@ def claims_from_source_type(field_name: str, value: str) -> list[Claim]:
     return []
 
 
+# --- fields that wrap other fields --------------------------------------------------
+
+_PREFIXED = re.compile(r"\s*([A-Za-z][\w ]{0,30}):\s*(?=[{\[])")
+
+
+def _inner_key(name: str) -> str:
+    return name.lower() if name.lower() in ("prompt", "workflow") else name
+
+
+def _is_wrapper(d: dict[str, Any]) -> bool:
+    """A JSON object whose values are themselves metadata fields."""
+    def graph(v: Any) -> bool:
+        return isinstance(v, dict) or isinstance(v, str) and v.lstrip()[:1] == "{" and "class_type" in v
+
+    comfy = graph(d.get("prompt")) or isinstance(d.get("workflow"), dict | str) and "nodes" in str(d["workflow"])[:200_000]
+    novelai = isinstance(d.get("Comment"), str) and ("Software" in d or "Source" in d)
+    return comfy or novelai
+
+
+def unwrapped(where: str, key: str, text: str) -> list[tuple[str, str, str]]:
+    """The fields a field wraps, or the field itself.
+
+    * ``prompt:{json}`` / ``Workflow:{json}`` in EXIF Make, Model,
+      ImageDescription or UserComment: ComfyUI's (animated) WebP and its JPEG/WebP
+      save nodes (SaveAnimatedWEBP, Save Image Extended, image-saver nodes);
+    * a JSON object of named parts in UserComment: ``{"prompt": {...},
+      "workflow": {...}}`` (Save Image Extended) or NovelAI's WebP
+      ``{"Software": "NovelAI", "Comment": "{...seed...}"}``.
+    """
+    m = _PREFIXED.match(text)
+    if m and _json(text[m.end():]) is not None:
+        inner = m.group(1).strip()
+        return [(f"{where} ('{inner}:' JSON)", _inner_key(inner), text[m.end():])]
+    data = _json(text) if text.lstrip()[:1] == "{" else None
+    if isinstance(data, dict) and _is_wrapper(data):
+        return [(f"{where} '{k}'", _inner_key(k), v if isinstance(v, str) else json.dumps(v))
+                for k, v in list(data.items())[:40] if isinstance(v, str | dict | list)]
+    return [(where, key, text)]
+
+
+def stealth_fields(a: Analysis) -> tuple[list[tuple[str, str, str]], list[dict[str, Any]]]:
+    """NovelAI's stealth metadata in the pixels' lowest bits, as fields, and what was read."""
+    image = a.image
+    for channel, plane in stealth.planes(a.get("raw"), image.format, image.has_alpha, a.get("native")):
+        found = stealth.read_stealth(plane, channel)
+        if found:
+            kind = f"stealth_{'png' if channel == 'alpha' else 'rgb'}{'comp' if found.compressed else 'info'}"
+            where = f"{channel}-channel low bits ({kind})"
+            info = {"channel": channel, "magic": kind, "stored_bytes": found.stored_bytes}
+            return [(where, "stealth", found.text)], [info]
+    return [], []
+
+
 # --- gathering every field ----------------------------------------------------------
 
 
-def metadata_fields(md: Any, exif: Any, xmp: dict[str, list[str]],
+def metadata_fields(md: Any, exif_text: dict[str, str], xmp: dict[str, list[str]],
                     iptc: dict[str, list[str]]) -> list[tuple[str, str, str]]:
-    """Every text field as ``(where, key, text)``."""
+    """Every text field as ``(where, key, text)``, wrapped fields opened (see :func:`unwrapped`)."""
     out: list[tuple[str, str, str]] = []
     for k, v in (md.text or {}).items():
         if k == "XML:com.adobe.xmp":  # read as XMP below
             continue
         key = {"Software": "Software (PNG)", "Author": "Author (PNG)"}.get(k, k)
         out.append((f"PNG text '{k}'", key, str(v)))
-    for k, v in (exif.tags or {}).items():
-        if isinstance(v, str) and v.strip():
-            out.append((f"EXIF {k}", k, v))
+    for k, v in exif_text.items():
+        if v.strip():
+            out += unwrapped(f"EXIF {k}", k, v)
     for k, vals in xmp.items():
         for v in vals:
             out.append((f"XMP {k}", k, v))
@@ -444,16 +601,69 @@ def _summary(params: dict[str, Any]) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
+def _dims(text: Any) -> tuple[int, int] | None:
+    m = re.fullmatch(r"\s*(\d{1,6})\s*[x×]\s*(\d{1,6})\s*", str(text or ""))
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def stated_size(params: dict[str, Any]) -> tuple[int, int] | None:
+    """The output size the parameters imply: ``Size``, then hires fix, then post-process upscaling."""
+    size = _dims(params.get("size"))
+    if size is None:
+        return None
+    up = params.get("upscaling") or {}
+    if resized := _dims(up.get("hires_resize")):
+        size = resized
+    for factor in (up.get("hires_upscale"), up.get("upscale_by")):
+        if isinstance(factor, int | float) and 0 < factor <= 16:
+            size = (int(size[0] * factor), int(size[1] * factor))
+    return size
+
+
+def size_agreement(stated: tuple[int, int], actual: tuple[int, int]) -> str:
+    """``"same"``, ``"rescaled"`` (same shape, other size) or ``"different"`` (another shape)."""
+    (sw, sh), (w, h) = stated, actual
+    if abs(sw - w) <= max(8, 0.01 * w) and abs(sh - h) <= max(8, 0.01 * h):
+        return "same"
+    if sh and h and abs((sw / sh) / (w / h) - 1) <= 0.02:
+        return "rescaled"
+    return "different"
+
+
+SIZE_NOTES = {
+    "rescaled": "The parameters describe a {s} picture and this one is {a}, the same shape: it was "
+                "probably resized after it was generated (sites do this)",
+    "different": "The parameters describe a {s} picture but this one is {a}, another shape: the "
+                 "picture was cropped, or the parameters were copied from another file, so they "
+                 "do not by themselves show that these pixels were generated",
+}
+
+
 def _best(claims: list[Claim]) -> Claim:
     return max(claims, key=lambda c: (c.strength, len(c.params)))
 
 
-@cue("provenance.generator-metadata", needs=("metadata", "exif_tags", "xmp_fields", "iptc_fields"),
-     version="1")
+_UNNAMED = ("an image generator", "an unnamed AI generator", "IPTC digital source type")
+
+
+def tool_named(best: Claim, claims: list[Claim]) -> str:
+    """The tool to report: the best claim's, or, when it names none (JSON parameters
+    without a tool key), the tool another field names (Fooocus's Software tag)."""
+    if not best.tool.startswith(_UNNAMED):
+        return best.tool
+    named = [c for c in sorted(claims, key=lambda c: -c.strength) if not c.tool.startswith(_UNNAMED)]
+    return named[0].tool if named else best.params.get("tool", best.tool)
+
+
+@cue("provenance.generator-metadata",
+     needs=("metadata", "exif_tags", "exif_text", "xmp_fields", "iptc_fields", "raw", "native"),
+     version="2")
 def generator_metadata(a: Analysis) -> Result:
     """Generator parameters or a generator's name written into the file's metadata."""
     md, exif = a.metadata, a.exif_tags
-    fields = metadata_fields(md, exif, a.xmp_fields, a.iptc_fields)
+    fields = metadata_fields(md, a.exif_text, a.xmp_fields, a.iptc_fields)
+    hidden, stealth_found = stealth_fields(a)
+    fields += [inner for field in hidden for inner in unwrapped(*field)]
     found = sorted({where for where, _, _ in fields})
     notes = [exif.note] if exif.note else []
     if not fields:
@@ -472,19 +682,31 @@ def generator_metadata(a: Analysis) -> Result:
     best = _best(claims)
     params = {k: v for c in sorted(claims, key=lambda c: c.strength) for k, v in c.params.items()}
     params.update(best.params)
+    tool = tool_named(best, claims)
+    if tool != best.tool:
+        params["tool"] = tool
     tools = sorted({c.tool for c in claims})
     strength = min(1.0, best.strength + 0.01 * (len({c.field for c in claims}) - 1))
+    stated = stated_size(params) if best.tool != "ComfyUI" else None  # a graph may resize anywhere
+    agreement = size_agreement(stated, a.image.size) if stated else None
+    size_note = ""
+    if agreement in SIZE_NOTES:
+        size_note = " " + SIZE_NOTES[agreement].format(s="x".join(map(str, stated)),
+                                                        a="x".join(map(str, a.image.size))) + "."
     what = best.says + _summary(params)
     reason = (f"the file's metadata says it came from an image generator: {best.field} holds {what}"
               + (f" (also named: {', '.join(t for t in tools if t != best.tool)})" if len(tools) > 1 else "")
-              + ". Metadata can be forged, but it is rarely written by hand.")
+              + ". Metadata can be forged, but it is rarely written by hand." + size_note)
     return Result.generated(
         strength, reason,
         details={
-            "tool": best.tool if best.tool != "IPTC digital source type" else params.get("tool", best.tool),
+            "tool": tool,
             "generators_named": tools,
             "parameters": params,
             "evidence": [{"field": c.field, "tool": c.tool, "says": c.says} for c in claims[:20]],
             "fields": found,
             "notes": notes,
+            "stealth": stealth_found,
+            "stated_size": list(stated) if stated else None,
+            "size_agreement": agreement,
         })

@@ -1,0 +1,191 @@
+"""provenance.visible-mark: the DALL-E 2 colour strip, drawn here on pictures made in code."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+from PIL import ImageDraw, ImageFont
+
+from telltales.analysis import Analysis
+from telltales.api import run_cue
+from telltales.cues.provenance.visible_mark import (
+    STRIP_COLOURS,
+    find_strip,
+    is_strip,
+    label_in,
+    square_sizes,
+)
+from telltales.findings import Status
+from telltales.image import load_image
+from telltales.registry import get
+
+CUE = "provenance.visible-mark"
+
+
+def scene(w: int = 1024, h: int = 1024, seed: int = 0) -> np.ndarray:
+    """A smooth, photo-like picture: low-frequency colour fields plus fine noise."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(30, 220, (6, 6, 3), dtype=np.uint8)
+    base = np.asarray(PILImage.fromarray(coarse).resize((w, h), PILImage.Resampling.BICUBIC), np.float32)
+    return np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8)
+
+
+def with_strip(px: np.ndarray, square: int = 16, x: int | None = None, y: int | None = None,
+               order: tuple[int, ...] = (0, 1, 2, 3, 4)) -> np.ndarray:
+    out = px.copy()
+    h, w = out.shape[:2]
+    x = w - 5 * square if x is None else x
+    y = h - square if y is None else y
+    for i, k in enumerate(order):
+        out[y : y + square, x + i * square : x + (i + 1) * square] = STRIP_COLOURS[k][1]
+    return out
+
+
+def encode(px: np.ndarray, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    PILImage.fromarray(px).save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def run(data: bytes):
+    finding, _ = run_cue(get(CUE), Analysis(load_image(data)))
+    return finding
+
+
+def test_strip_at_native_size_is_found_with_its_box():
+    f = run(encode(with_strip(scene())))
+    assert f.status == Status.GENERATED
+    assert 0.5 <= f.strength < 1.0 and not f.decisive  # strong evidence, never proof
+    assert [r.box for r in f.regions] == [(944, 1008, 80, 16)]
+    assert "paste" in f.reason
+    assert f.details["tool"] == "OpenAI DALL-E 2"
+
+
+def test_no_strip_is_clear_and_says_absence_proves_nothing():
+    f = run(encode(scene()))
+    assert f.status == Status.CLEAR
+    assert "proves nothing" in f.reason
+    assert min(f.details["closest_strip"]["colour_distances"]) > 60
+
+
+def test_cropped_away_strip_is_not_found():
+    px = with_strip(scene())[:, :-60]  # the right 60 px (most of the strip) cut off
+    assert run(encode(px)).status == Status.CLEAR
+
+
+def test_strip_cropped_a_few_pixels_in_from_the_corner_is_found():
+    px = with_strip(scene(1040, 1030), x=1040 - 80 - 6, y=1030 - 16 - 5)
+    f = run(encode(px))
+    assert f.status == Status.GENERATED
+    x, y, w, h = f.regions[0].box
+    assert abs(x - (1040 - 86)) <= 4 and abs(y - (1030 - 21)) <= 4 and (w, h) == (80, 16)
+
+
+@pytest.mark.parametrize("quality", [95, 75, 50])
+def test_strip_survives_jpeg(quality):
+    f = run(encode(with_strip(scene()), "JPEG", quality=quality))
+    assert f.status == Status.GENERATED, f.details
+
+
+@pytest.mark.parametrize("side", [512, 700, 1536])
+def test_strip_scales_with_the_picture(side):
+    big = PILImage.fromarray(with_strip(scene()))
+    px = np.asarray(big.resize((side, side), PILImage.Resampling.LANCZOS))
+    f = run(encode(px, "JPEG", quality=85))
+    assert f.status == Status.GENERATED, f.details
+    assert abs(f.regions[0].box[2] - 80 * side / 1024) <= 2
+
+
+def test_strip_pasted_on_a_wide_picture_is_found():
+    f = run(encode(with_strip(scene(1600, 900))))
+    assert f.status == Status.GENERATED
+    assert f.regions[0].box == (1600 - 80, 900 - 16, 80, 16)
+
+
+def test_same_colours_in_another_order_are_not_the_strip():
+    assert run(encode(with_strip(scene(), order=(4, 3, 2, 1, 0)))).status == Status.CLEAR
+
+
+def test_strip_away_from_the_corner_is_not_read():
+    assert run(encode(with_strip(scene(), x=400, y=500))).status == Status.CLEAR
+
+
+def test_textured_corner_with_the_right_average_colour_is_not_the_strip():
+    px = with_strip(scene())
+    rng = np.random.default_rng(5)
+    corner = px[1008:, 944:].astype(np.int16) + rng.integers(-90, 90, (16, 80, 3))
+    px[1008:, 944:] = np.clip(corner, 0, 255).astype(np.uint8)
+    m = find_strip(px)
+    assert m is not None and not is_strip(m)
+
+
+def test_too_small_a_picture_is_not_applicable():
+    assert square_sizes(12, 12) == []
+    assert run(encode(scene(12, 12))).status == Status.NOT_APPLICABLE
+
+
+# --- AI labels read by the shared OCR -----------------------------------------------------------
+
+
+def with_text(px: np.ndarray, text: str, xy: tuple[int, int], size: int = 26) -> np.ndarray:
+    im = PILImage.fromarray(px)
+    ImageDraw.Draw(im).text(xy, text, fill=(255, 255, 255), font=ImageFont.load_default(size=size),
+                            stroke_width=1, stroke_fill=(0, 0, 0))
+    return np.asarray(im)
+
+
+@pytest.mark.parametrize("text, who", [
+    ("豆包AI生成", "a Chinese AI service (mandatory AI label)"),
+    ("内容由 AI 生成", "a Chinese AI service (mandatory AI label)"),
+    ("Al生成", "a Chinese AI service (mandatory AI label)"),  # OCR reads I as l
+    ("Imagined with Al", "Meta AI"),
+    ("MADE WITH AI", "an unnamed AI generator"),
+    ("Madewith Al", "an unnamed AI generator"),
+    ("Maid with a dog", None),
+    ("Handmade with airbrush", None),
+    ("Shanghai generated power", None),
+    ("generated", None),
+])
+def test_label_text(text, who):
+    assert label_in(text) == who
+
+
+def test_meta_label_in_the_bottom_left_corner_is_found():
+    f = run(encode(with_text(scene(), "Imagined with AI", (20, 980)), "JPEG", quality=85))
+    assert f.status == Status.GENERATED and f.details["tool"] == "Meta AI"
+    x, y, w, h = f.regions[0].box
+    assert x < 60 and y > 950 and 100 < w < 300 and h < 60
+    assert "not proof" in f.reason
+
+
+def test_label_in_the_middle_of_the_picture_is_not_a_mark():
+    f = run(encode(with_text(scene(), "Generated by AI", (400, 500))))
+    assert f.status == Status.CLEAR
+
+
+def test_a_big_headline_in_a_corner_is_not_a_label():
+    f = run(encode(with_text(scene(), "Made with AI", (10, 880), size=110)))
+    assert f.status == Status.CLEAR
+
+
+def test_strip_and_label_are_both_reported():
+    px = with_text(with_strip(scene()), "Made with AI", (20, 980))
+    f = run(encode(px))
+    assert f.details["tool"] == "OpenAI DALL-E 2"
+    assert {m["tool"] for m in f.details["marks"]} == {"OpenAI DALL-E 2", "an unnamed AI generator"}
+    assert len(f.regions) == 2
+
+
+def test_without_ocr_the_strip_is_still_read(monkeypatch):
+    from telltales import analysis
+
+    def no_ocr(a):
+        raise ImportError("rapidocr")
+
+    analysis.known_inputs()  # load the real providers first, then replace one
+    monkeypatch.setitem(analysis._PROVIDERS, "ocr", no_ocr)
+    f = run(encode(with_strip(scene())))
+    assert f.status == Status.GENERATED and f.details["marks_checked"] == ["DALL-E 2 colour strip"]

@@ -5,8 +5,10 @@
 1. latency: median (and max) of ``--runs`` sequential uploads of distinct 1-megapixel JPEGs
    through ``POST /api/inspect``, after one warm-up upload (the worker loads its models);
 2. ``--concurrent`` distinct uploads at once: every status code, connection errors, wall time;
-3. the 781-byte-class JPEG that declares 9000x9000 pixels, 6 at once: statuses and whether
-   the server still answers /health.
+3. pixel bombs, 6 at once each: a ~630-byte JPEG declaring 9000x9000 pixels (the library
+   decodes it at 1/2 scale, in a worker: bounded) and one declaring 65000x65000 (over the pixel
+   budget even at 1/8 scale: refused from the header); statuses, and whether the server still
+   answers /health.
 Peak memory is the largest summed RSS of the server and its worker processes, sampled
 every 50 ms from /proc (Linux).
 """
@@ -157,17 +159,18 @@ def main() -> None:
                              "slowest_s": round(max(t for _, t in res), 2),
                              "peak_rss_mb": round(sampler.reset())}
 
-        bomb = jpeg_declaring(9000, 9000)
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(6) as ex:
-            res = list(ex.map(lambda i: post(port, bomb, f"bomb{i}.jpg"), range(6)))
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("GET", "/health")
-        health = conn.getresponse()
-        out["bomb_x6"] = {"bytes": len(bomb), "statuses": dict(Counter(str(s) for s, _ in res)),
-                          "wall_s": round(time.perf_counter() - t0, 2),
-                          "peak_rss_mb": round(sampler.reset()),
-                          "health_after": health.status, "server_alive": proc.poll() is None}
+        for key, (w, h) in {"bomb_9000_x6": (9000, 9000), "bomb_65000_x6": (65000, 65000)}.items():
+            bomb = jpeg_declaring(w, h)
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(6) as ex:
+                res = list(ex.map(lambda i, b=bomb, k=key: post(port, b, f"{k}-{i}.jpg"), range(6)))
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/health")
+            health = conn.getresponse()
+            out[key] = {"bytes": len(bomb), "statuses": dict(Counter(str(s) for s, _ in res)),
+                        "wall_s": round(time.perf_counter() - t0, 2),
+                        "peak_rss_mb": round(sampler.reset()),
+                        "health_after": health.status, "server_alive": proc.poll() is None}
         sampler.stop.set()
     finally:
         proc.terminate()

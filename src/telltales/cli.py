@@ -268,29 +268,58 @@ def example(out, kind) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 opens it to the network: set --password then).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port.")
-@fusion_option
+@click.option("--db", "db", metavar="URL", default=None,
+              help="Case database: an SQLAlchemy URL such as sqlite:///cases.sqlite or "
+                   "postgresql://user:pw@host/db (default: an SQLite file in ~/.local/share/telltales).")
+@click.option("--images", type=click.Path(file_okay=False), default=None,
+              help="Folder to keep uploaded images in, by sha256 (default: ~/.local/share/telltales/images).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Analysis processes (each holds the models: about 1-2 GB).")
+@click.option("--queue", type=click.IntRange(0, 1000), default=2, show_default=True,
+              help="Uploads that may wait for a worker; beyond that the server answers 503.")
+@click.option("--max-upload-mb", type=click.IntRange(1, 1024), default=50, show_default=True,
+              help="Largest upload in MiB (413 above it).")
 @max_pixels_option
-def serve(host, port, fusion, max_pixels) -> None:
-    """Serve telltales over HTTP: POST image bytes to /inspect, get the JSON report.
+@click.option("--time-limit", type=click.FloatRange(min=1), default=180.0, show_default=True,
+              help="Seconds one analysis may take before it is stopped (504).")
+@click.option("--password", envvar="TELLTALES_PASSWORD", default=None,
+              help="Require this password (HTTP Basic auth in the browser, X-API-Key header for "
+                   "the API). Also read from $TELLTALES_PASSWORD.")
+@cues_option
+@fusion_option
+def serve(host, port, db, images, workers, queue, max_upload_mb, max_pixels, time_limit, password,
+          cues, fusion) -> None:
+    """The reviewer's web app: upload images, see the evidence, answer the checklist, keep cases.
 
     \b
     Examples:
-      telltales serve --port 8080
-      curl --data-binary @photo.jpg http://127.0.0.1:8080/inspect
-      curl --data-binary @photo.jpg "http://127.0.0.1:8080/inspect?cues=provenance"
+      telltales serve                       # then open http://127.0.0.1:8080/
+      telltales serve --db postgresql://me@localhost/telltales --images /srv/telltales
+      curl -F file=@photo.jpg http://127.0.0.1:8080/api/inspect
+      curl --data-binary @photo.jpg "http://127.0.0.1:8080/api/inspect?cues=provenance"
+    API documentation: http://127.0.0.1:8080/docs
     """
-    from .serve import make_server
-
-    server = make_server(host, port, fusion=fusion, max_pixels=max_pixels)
-    click.echo(f"telltales listening on http://{host}:{server.server_address[1]}/", err=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+        from .serve import serve as run_server
+        from .web.settings import MiB, Settings
+    except ImportError as exc:
+        raise TelltalesError(f"the web app needs {exc.name}: pip install 'telltales[serve]'") from None
+
+    if cues:
+        from .registry import select
+
+        select(_cue_list(cues))  # an unknown cue id stops here, not on the first upload
+    settings = Settings.make(db, images, workers=workers, queue=queue,
+                             max_upload_bytes=max_upload_mb * MiB, max_pixels=max_pixels,
+                             time_limit_s=time_limit, password=password, fusion=fusion,
+                             cues=tuple(_cue_list(cues)) if cues else None, warm_up=True)
+    if host not in ("127.0.0.1", "localhost", "::1") and not password:
+        click.echo("warning: listening beyond this machine without --password", err=True)
+    click.echo(f"telltales: http://{host}:{port}/  (API docs at /docs)", err=True)
+    run_server(settings, host, port)
 
 
 from .evaluate.cli import calibrate_command, eval_command  # noqa: E402 - after the core commands

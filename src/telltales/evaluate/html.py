@@ -28,7 +28,9 @@ def plot_roc(summary: dict[str, Any], path: Path) -> None:
     for cond, s in summary["conditions"].items():
         if s.get("roc"):
             auc = s.get("auc")
-            ax.step(s["roc"]["fpr"], s["roc"]["tpr"], where="post",
+            # straight lines between the true operating points: the area under this polyline
+            # is the AUC printed (ties count 1/2), unlike a staircase
+            ax.plot(s["roc"]["fpr"], s["roc"]["tpr"], marker="o", ms=2, lw=1.4,
                     label=f"{cond} (AUC {auc:.3f})" if auc is not None else cond)
     ax.plot([0, 1], [0, 1], ls=":", c="grey")
     ax.axvline(0.02, ls="--", c="red", lw=0.8, label="FPR 2%")
@@ -75,10 +77,49 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+THUMB_SIDE = 160
+
+
+def thumbnail(src: str, dest: Path, side: int = THUMB_SIDE) -> bool:
+    """A small JPEG of ``src`` as a viewer shows it; False when it cannot be read."""
+    from PIL import Image as PILImage
+
+    from ..errors import ImageError
+    from ..image import load_image
+
+    try:
+        img = PILImage.fromarray(load_image(src, max_pixels=60_000_000).pixels)
+    except (ImageError, OSError, ValueError):
+        return False
+    img.thumbnail((side, side), PILImage.Resampling.LANCZOS)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    img.convert("RGB").save(dest, "JPEG", quality=82)
+    return True
+
+
+def write_thumbnails(worst: dict[str, list[dict[str, Any]]], paths: dict[str, str] | None,
+                     out: Path) -> dict[str, str]:
+    """Thumbnails of the files in ``worst`` under ``out/thumbs``: manifest file -> page link."""
+    links: dict[str, str] = {}
+    if not paths:
+        return links
+    for rows in worst.values():
+        for r in rows:
+            f = r["file"]
+            if f in links or f not in paths:
+                continue
+            name = f"thumbs/{len(links):03d}.jpg"
+            if thumbnail(paths[f], out / name):
+                links[f] = name
+    return links
+
+
 def write(summary: dict[str, Any], worst: dict[str, list[dict[str, Any]]], out: Path,
-          meta: dict[str, Any]) -> Path:
-    """Write ``report.html`` (and its two PNG plots) into ``out``."""
+          meta: dict[str, Any], paths: dict[str, str] | None = None) -> Path:
+    """Write ``report.html`` (its two PNG plots, and thumbnails of the worst mistakes when
+    ``paths`` maps their manifest names to files) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
+    thumbs = write_thumbnails(worst, paths, out)
     plot_roc(summary, out / "roc.png")
     plot_reliability(summary, out / "reliability.png")
     conds = summary["conditions"]
@@ -104,13 +145,18 @@ def write(summary: dict[str, Any], worst: dict[str, list[dict[str, Any]]], out: 
     fam_table = _table(["condition", "family", "label", "n", "AUC vs all real", "mean p",
                         "called generated", "called real", "unsure"], fam_rows)
 
-    def mistakes(rows: list[dict[str, Any]]) -> str:
+    def mistakes(rows: list[dict[str, Any]], none: str) -> str:
+        if not rows:
+            return f"<p>{html.escape(none)}</p>"
         items = []
         for r in rows:
+            thumb = thumbs.get(r["file"])
+            img = (f'<img class="thumb" src="{html.escape(thumb)}" alt="" loading="lazy">'
+                   if thumb else "")
             ev = "".join(f"<li>{html.escape(e)}</li>" for e in r["evidence"]) or "<li>no cue found evidence</li>"
             why = f"<br>unsure because {html.escape(r['unsure_reason'])}" if r.get("unsure_reason") else ""
             items.append(
-                f"<li><b>{html.escape(r['file'])}</b> [{html.escape(r['condition'])}, "
+                f"<li>{img}<b>{html.escape(r['file'])}</b> [{html.escape(r['condition'])}, "
                 f"{html.escape(r['family'])}] p_generated {r['p_generated']:.3f}, verdict "
                 f"{html.escape(r['verdict'])}{why}<ul>{ev}</ul></li>"
             )
@@ -122,7 +168,8 @@ def write(summary: dict[str, Any], worst: dict[str, list[dict[str, Any]]], out: 
                                   for k, v in meta.items()])
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>telltales evaluation</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto;}}table{{border-collapse:collapse;margin:1em 0;font-size:90%}}
-td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}td:first-child,td:nth-child(2){{text-align:left}}</style></head><body>
+td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}td:first-child,td:nth-child(2){{text-align:left}}
+ol li{{margin:.6em 0;clear:both;overflow:hidden}}img.thumb{{float:left;margin:0 1em .5em 0;max-width:{THUMB_SIDE}px;max-height:{THUMB_SIDE}px;border:1px solid #ccc}}</style></head><body>
 <h1>telltales evaluation</h1>{meta_html}
 <h2>Headline</h2>{headline}
 <p>"real called generated" is the share of real images with the verdict "generated" (the project keeps it at or below 2%).
@@ -130,8 +177,10 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}td:first-child,td
 <img src="roc.png" alt="ROC curves"> <img src="reliability.png" alt="reliability diagram">
 <h2>Per cue</h2>{cue_table}
 <h2>Per family (generator family or real source folder)</h2>{fam_table}
-<h2>Worst false alarms (real images scored most generated)</h2>{mistakes(worst["false_alarms"])}
-<h2>Most confident misses (generated images scored most real)</h2>{mistakes(worst["misses"])}
+<h2>Worst false alarms (real images called generated, highest p_generated first)</h2>
+{mistakes(worst["false_alarms"], "No real image was called generated. Real images left unsure are not false alarms.")}
+<h2>Most confident misses (generated images called real, lowest p_generated first)</h2>
+{mistakes(worst["misses"], "No generated image was called real.")}
 <h2>Errors ({len(errors)})</h2>{err_html}
 </body></html>"""
     path = out / "report.html"

@@ -112,11 +112,13 @@ def evaluate(
         meta["families_not_held_out"] = fitted.fusion["record"]["families_not_validated"]
     ev = Evaluation(s, scored, ds.problems, counts, meta, fitted)
     if write_files:
-        ev = write(ev, out)
+        ev = write(ev, out, {i.file: i.path for i in ds.items})
     return ev
 
 
-def write(ev: Evaluation, out: Path) -> Evaluation:
+def write(ev: Evaluation, out: Path, paths: dict[str, str] | None = None) -> Evaluation:
+    """Write the rows, the JSON and the HTML page; ``paths`` (manifest file -> path on disk)
+    lets the page show thumbnails of the worst mistakes."""
     out.mkdir(parents=True, exist_ok=True)
     worst = summary.worst(ev.records)
     runner.write_rows(ev.records, out / "rows.jsonl")
@@ -124,7 +126,7 @@ def write(ev: Evaluation, out: Path) -> Evaluation:
     if ev.fitted is not None:
         doc["fitted_fusion"] = ev.fitted.fusion
     (out / "report.json").write_text(json.dumps(json_safe(doc), indent=1, allow_nan=False), encoding="utf-8")
-    page = html.write(ev.summary, worst, out, ev.meta)
+    page = html.write(ev.summary, worst, out, ev.meta, paths=paths)
     files = {"rows": str(out / "rows.jsonl"), "json": str(out / "report.json"), "html": str(page)}
     return Evaluation(ev.summary, ev.records, ev.problems, ev.counts, ev.meta, ev.fitted, files)
 

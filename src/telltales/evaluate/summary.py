@@ -99,10 +99,13 @@ def per_cue(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def worst(records: Sequence[dict[str, Any]], n: int = 10) -> dict[str, list[dict[str, Any]]]:
-    """The real images with the highest p_generated and the generated ones with the lowest."""
+    """The mistakes: real images called generated (highest p_generated first) and generated
+    images called real (lowest first). Images left unsure are not mistakes and are not listed."""
     ok = [r for r in records if not r.get("error")]
-    alarms = sorted((r for r in ok if r["label"] == 0), key=lambda r: -r["p_generated"])[:n]
-    misses = sorted((r for r in ok if r["label"] == 1), key=lambda r: r["p_generated"])[:n]
+    alarms = sorted((r for r in ok if r["label"] == 0 and r["verdict"] == "generated"),
+                    key=lambda r: -r["p_generated"])[:n]
+    misses = sorted((r for r in ok if r["label"] == 1 and r["verdict"] == "real"),
+                    key=lambda r: r["p_generated"])[:n]
     return {"false_alarms": [_brief(r) for r in alarms], "misses": [_brief(r) for r in misses]}
 
 

@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                                   # both, dev set, all four conditions
     python benchmarks/run.py --limit 150 --conditions asis,web # a quick look
-    python benchmarks/run.py --fit-fusion --jobs 2             # also refit the shipped fusion
+    python benchmarks/run.py --fit-fusion --jobs 2             # also fit a fusion on dev (not installed)
     python benchmarks/run.py --only speed --sizes 1,4,12
 
 Accuracy: `telltales eval` on the dev manifest, each image under each
@@ -11,10 +11,11 @@ family (and real source folder) scored by a fit that never saw it; then the
 same images with the currently shipped fusion. Cue results are cached in
 --out/cache, so a second run (or one after one cue changed) is cheap.
 
---fit-fusion also writes the fit on all the data to
-src/telltales/models/fusion.json (the hand-set one stays in
-fusion-handset.json) with a record of its data, conditions, cue versions,
-date and leave-one-group-out metrics.
+--fit-fusion also writes a fusion fitted on the dev data to
+--out/fitted-fusion.json with its record. It is never installed: the shipped
+fusion is fitted by training/fit_fusion.py on out-of-fold detector scores,
+with the locked part kept out (a fit here would see noise.clip and
+noise.learned in-sample).
 
 Speed: `inspect` with every cue on synthetic photo-like JPEGs (telltales.example.picture)
 of 1, 4 and 12 megapixels, each in a fresh process (peak memory = that process's
@@ -30,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,21 +71,11 @@ def accuracy(args: argparse.Namespace) -> dict:
     cues = args.cues.split(",") if args.cues else None
     t0 = time.perf_counter()
     if args.fit_fusion:
-        target = ROOT / "src" / "telltales" / "models" / "fusion.json"
-        handset = target.with_name("fusion-handset.json")
-        if not handset.exists():
-            shutil.copy(target, handset)
         fusion, ev = pipeline.calibrate(
             manifest, out / "fitted-fusion.json", work=cache, conditions=conditions, cues=cues,
             jobs=args.jobs, limit=args.limit, seed=args.seed, name=f"fitted-dev-{time.strftime('%Y%m%d')}",
         )
-        if args.limit is None and not args.cues:
-            fusion["record"]["data"] = "../shared/data/dev/manifest.tsv (all rows)"
-            fusion["record"]["evaluation"] = "python benchmarks/run.py --fit-fusion"
-            target.write_text(json.dumps(fusion, indent=2) + "\n", encoding="utf-8")
-            print(f"wrote {target} (hand-set fusion kept in {handset.name})")
-        else:
-            print(f"fitted on a subsample (--limit/--cues): NOT installed; see {out / 'fitted-fusion.json'}")
+        print(f"fitted on dev: {out / 'fitted-fusion.json'} (not installed; training/fit_fusion.py fits the shipped one)")
         logo = ev
     else:
         logo = pipeline.evaluate(manifest, out / "logo", cache=cache, conditions=conditions, cues=cues,
@@ -171,7 +161,7 @@ def main() -> None:
     ap.add_argument("--only", choices=("accuracy", "speed"), default=None)
     ap.add_argument("--sizes", default="1,4,12", help="megapixels for the speed benchmark")
     ap.add_argument("--fit-fusion", action="store_true",
-                    help="fit the fusion on the dev data and install it as the shipped fusion.json")
+                    help="also fit a fusion on the dev data into --out/fitted-fusion.json (never installed)")
     args = ap.parse_args()
     results = {}
     if args.only in (None, "accuracy"):

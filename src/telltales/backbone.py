@@ -151,7 +151,10 @@ def installed() -> Path | None:
 
 @cache
 def load(threads: int | None = None) -> Backbone:
-    """The checked backbone session (cached per process). Raises :class:`BackboneMissing`."""
+    """The checked backbone session (cached per process). Raises :class:`BackboneMissing`.
+
+    ``threads``: onnxruntime's intra-op threads; default ``$TELLTALES_THREADS`` (set by
+    scan for its workers, so that N workers share the cores) or up to 2."""
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     path = installed()
     if path is None:
@@ -168,7 +171,7 @@ def load(threads: int | None = None) -> Backbone:
     import onnxruntime as ort
 
     so = ort.SessionOptions()
-    so.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+    so.intra_op_num_threads = threads or int(os.environ.get("TELLTALES_THREADS") or 0) or min(2, os.cpu_count() or 1)
     so.inter_op_num_threads = 1
     so.log_severity_level = 3
     session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])

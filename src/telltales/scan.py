@@ -241,7 +241,21 @@ def _init_pool_worker(options: dict[str, Any]) -> None:
     from .quiet import keep_library_warnings_off_stderr
 
     keep_library_warnings_off_stderr()  # a worker's stderr is the command line's
+    share_cores(options.get("threads"))
     _init_worker(options)
+
+
+def share_cores(threads: int | None) -> None:
+    """Limit this worker's native thread pools (onnxruntime, OpenCV) so parallel workers share the cores."""
+    if not threads:
+        return
+    os.environ["TELLTALES_THREADS"] = str(threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:
+        pass
 
 
 def _init_worker(options: dict[str, Any]) -> None:
@@ -346,7 +360,9 @@ def scan(
     if profile not in PROFILES:
         raise TelltalesError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
     options = {"cues": cues, "fusion": fusion, "max_pixels": max_pixels, "working_size": working_size,
-               "profile": profile, "ray": ray}
+               "profile": profile, "ray": ray,
+               # each of N workers gets its share of the cores (Ray: one CPU per task)
+               "threads": 1 if ray else max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None}
     _init_worker(options)  # validates cue ids and the fusion file before any work starts
     check_output(out)
     _make_parent(out)

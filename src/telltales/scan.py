@@ -246,16 +246,13 @@ def _init_pool_worker(options: dict[str, Any]) -> None:
 
 
 def share_cores(threads: int | None) -> None:
-    """Limit this worker's native thread pools (onnxruntime, OpenCV) so parallel workers share the cores."""
-    if not threads:
-        return
-    os.environ["TELLTALES_THREADS"] = str(threads)
-    try:
-        import cv2
+    """Limit this worker's onnxruntime threads (the CLIP backbone) so parallel workers share the cores.
 
-        cv2.setNumThreads(threads)
-    except ImportError:
-        pass
+    Only through the environment, read when the backbone session is created: OpenCV's
+    thread pool must not be touched in a forked worker (``cv2.setNumThreads`` there can
+    deadlock on a lock the parent's pool held at the fork)."""
+    if threads:
+        os.environ["TELLTALES_THREADS"] = str(threads)
 
 
 def _init_worker(options: dict[str, Any]) -> None:

@@ -86,8 +86,9 @@ def version_info(cues: list[Cue], fusion: Fusion) -> dict[str, Any]:
 
 
 # The triage profile: the cheap cues that settle most images (provenance, including the
-# visible-mark strip without OCR, and the CLIP detector on its global view alone). Its result stands when the fusion
-# calls it generated or real; an image it leaves unsure gets the full inspection.
+# visible-mark strip without OCR, and the CLIP detector on its global view alone). Its
+# result stands when the fusion calls it generated or real; an image it leaves unsure
+# gets the full inspection.
 TRIAGE_CUES = ("provenance", "noise.clip")
 # inputs a profile changes (triage: one CLIP view, no OCR): findings that need them are not reused
 PROFILE_NEEDS = frozenset({"clip", "ocr"})
@@ -138,7 +139,7 @@ def analyse(
         findings, raised = run_cues(Analysis(image, working_size=working_size, profile="triage"), quick)
         v = fusion.combine(findings, degraded=degraded)
         if v.verdict != "unsure" or len(quick) == len(cues):
-            return _report(image, cues, fusion, findings, raised, v, t0, "triage")
+            return _report(image, quick, fusion, findings, raised, v, t0, "triage")
         done = {f.cue: f for f, c in zip(findings, quick, strict=True) if not PROFILE_NEEDS & set(c.needs)}
     findings, more = run_cues(Analysis(image, working_size=working_size), cues, done)
     v = fusion.combine(findings, degraded=degraded)

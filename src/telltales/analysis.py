@@ -23,7 +23,7 @@ _PROVIDERS: dict[str, Provider] = {}
 
 DEFAULT_WORKING_SIZE = 1536
 # how much of an image a profile looks at: "full" every view, "triage" the cheapest view
-# of each input that has a choice (the CLIP detector's global view alone)
+# of each input that has a choice (the CLIP detector's global view alone) and no OCR
 PROFILES = ("full", "triage")
 
 

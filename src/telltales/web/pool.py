@@ -57,7 +57,13 @@ def preview_jpeg(pixels: Any, max_side: int = PREVIEW_SIDE) -> bytes:
     return buf.getvalue()
 
 
+_TIMER_FIRED = threading.Event()
+
+
 def _raise_timeout(signum: int, frame: Any) -> None:
+    # the flag too: an exception raised from a signal handler is lost when it lands in a
+    # finaliser (``Exception ignored in ...``), and the analysis then runs on to the end
+    _TIMER_FIRED.set()
     raise AnalysisTimeout()
 
 
@@ -73,6 +79,7 @@ def analyse_upload(data: bytes, cues: tuple[str, ...] | None, max_pixels: int,
     fusion = _FUSION if _FUSION is not None else Fusion.load(None)
     chosen = select(list(cues) if cues else None)
     use_timer = threading.current_thread() is threading.main_thread() and time_limit_s > 0
+    _TIMER_FIRED.clear()
     if use_timer:
         previous = signal.signal(signal.SIGALRM, _raise_timeout)
         signal.setitimer(signal.ITIMER_REAL, time_limit_s)
@@ -82,6 +89,8 @@ def analyse_upload(data: bytes, cues: tuple[str, ...] | None, max_pixels: int,
         except ImageError as exc:
             return Outcome("unreadable", error_report(None, str(exc), chosen, fusion).to_dict())
         report = analyse(image, cues=chosen, fusion=fusion)
+        if use_timer and _TIMER_FIRED.is_set():
+            raise AnalysisTimeout()
         return Outcome("ok", report.to_dict(), preview_jpeg(image.pixels))
     except AnalysisTimeout:
         return Outcome("timeout", None, message=f"the analysis took longer than {time_limit_s:g} s")

@@ -31,9 +31,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PIL import Image as PILImage
-
 from telltales.example import picture
+from telltales.fuzz import jpeg_declaring
 
 
 def jpeg_1mp(seed: int) -> bytes:
@@ -43,16 +42,6 @@ def jpeg_1mp(seed: int) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=90)
     return buf.getvalue()
-
-
-def jpeg_declaring(width: int, height: int) -> bytes:
-    buf = io.BytesIO()
-    PILImage.new("RGB", (16, 16), (120, 130, 140)).save(buf, "JPEG", quality=50)
-    data = bytearray(buf.getvalue())
-    sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
-    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
-    return bytes(data)
 
 
 def tree_rss_mb(pid: int) -> float:

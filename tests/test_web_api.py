@@ -15,23 +15,13 @@ from fastapi.testclient import TestClient  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
 from telltales.example import make_example  # noqa: E402
+from telltales.fuzz import jpeg_declaring  # noqa: E402
 from telltales.web.api import get_pool, get_store  # noqa: E402
 from telltales.web.app import create_app  # noqa: E402
 from telltales.web.pool import AnalysisPool, analyse_upload  # noqa: E402
 from telltales.web.settings import Settings  # noqa: E402
 
 FAST = ("provenance",)  # the cues these tests' server runs: quick, and decisive on sd-png
-
-
-def jpeg_declaring(width: int, height: int) -> bytes:
-    """A tiny JPEG whose header declares ``width`` x ``height`` (a decompression bomb)."""
-    buf = io.BytesIO()
-    PILImage.new("RGB", (16, 16), (120, 130, 140)).save(buf, "JPEG", quality=50)
-    data = bytearray(buf.getvalue())
-    sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
-    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
-    return bytes(data)
 
 
 def settings_for(tmp_path, **kw) -> Settings:

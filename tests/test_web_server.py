@@ -16,6 +16,7 @@ pytest.importorskip("uvicorn", reason="the web app's packages are not installed 
 
 from PIL import Image as PILImage  # noqa: E402
 
+from telltales.fuzz import jpeg_declaring  # noqa: E402
 from telltales.serve import make_server  # noqa: E402
 from telltales.web.settings import Settings  # noqa: E402
 
@@ -24,16 +25,6 @@ def png(seed: int) -> bytes:
     buf = io.BytesIO()
     PILImage.new("RGB", (96, 64), (seed % 256, (seed * 5) % 256, 90)).save(buf, "PNG")
     return buf.getvalue()
-
-
-def jpeg_declaring(width: int, height: int) -> bytes:
-    buf = io.BytesIO()
-    PILImage.new("RGB", (16, 16), (120, 130, 140)).save(buf, "JPEG", quality=50)
-    data = bytearray(buf.getvalue())
-    sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
-    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
-    return bytes(data)
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,19 @@ def seeds() -> dict[str, bytes]:
 # mutations ------------------------------------------------------------------------------
 
 
+def jpeg_declaring(width: int, height: int) -> bytes:
+    """A tiny valid JPEG whose header declares ``width`` x ``height`` (a pixel bomb)."""
+    from PIL import Image as PILImage
+
+    buf = io.BytesIO()
+    PILImage.new("RGB", (16, 16), (120, 130, 140)).save(buf, "JPEG", quality=50)
+    data = bytearray(buf.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
+    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
+    return bytes(data)
+
+
 def flip_bits(data: bytes, rng: random.Random) -> bytes:
     b = bytearray(data)
     for _ in range(rng.randint(1, 8)):

@@ -13,7 +13,7 @@ from .errors import ImageError
 from .findings import Finding, ManualCheck, Result, Status
 from .fusion import Fusion
 from .image import DEFAULT_MAX_PIXELS, Image, load_image
-from .registry import Cue, select
+from .registry import Cue, matches, select
 from .report import Report
 from .taxonomy import ITEMS
 
@@ -95,7 +95,7 @@ PROFILE_NEEDS = frozenset({"clip", "ocr"})
 
 
 def in_triage(cue_id: str) -> bool:
-    return any(cue_id == t or cue_id.startswith(t + ".") for t in TRIAGE_CUES)
+    return any(matches(cue_id, t) for t in TRIAGE_CUES)
 
 
 def run_cues(

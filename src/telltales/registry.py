@@ -100,12 +100,14 @@ def get(cue_id: str) -> Cue:
         raise KeyError(f"no registered cue {cue_id!r}; known: {sorted(_REGISTRY)}") from None
 
 
+def matches(cue_id: str, pattern: str) -> bool:
+    """Whether ``cue_id`` is ``pattern`` or lies under it (``provenance`` matches ``provenance.c2pa``)."""
+    return cue_id == pattern or cue_id.startswith(pattern + ".")
+
+
 def select(ids: list[str] | None = None, categories: list[str] | None = None) -> list[Cue]:
     """Cues by id (exact or prefix such as ``provenance``) and/or category."""
     from .errors import TelltalesError
-
-    def matches(cue_id: str, pattern: str) -> bool:
-        return cue_id == pattern or cue_id.startswith(pattern + ".")
 
     chosen = all_cues()
     if ids:

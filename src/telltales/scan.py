@@ -158,6 +158,27 @@ def last_rows(jsonl: Path) -> Iterator[dict[str, Any]]:
             yield json.loads(fh.readline())
 
 
+def cue_ids(jsonl: Path) -> list[str]:
+    """Every cue id in a scan's JSON Lines, sorted (one streamed pass)."""
+    ids: set[str] = set()
+    with open(jsonl, "rb") as fh:
+        for line in fh:
+            try:
+                ids.update(f["cue"] for f in json.loads(line).get("findings", []))
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, KeyError, TypeError):
+                continue
+    return sorted(ids)
+
+
+SIGN = {"generated-evidence": 1.0, "real-evidence": -1.0, "clear": 0.0}
+
+
+def signed_strength(finding: dict[str, Any]) -> float | None:
+    """+strength for generated evidence, -strength for real, 0 when clear; None when the cue could not judge."""
+    sign = SIGN.get(finding.get("status") or "")
+    return None if sign is None else sign * float(finding.get("strength") or 0.0)
+
+
 def read_done(out: Path) -> dict[str, dict[str, Any]]:
     """Rows already in ``out`` by path (the last row of a path wins); cuts off a partial last line.
 
@@ -460,22 +481,19 @@ def _run_parallel(todo: Iterator[str], jobs: int, options: dict[str, Any], write
 
 def write_csv(jsonl: str | Path, csv_path: str | Path) -> int:
     """One row per image from a scan's JSON Lines: verdict, probability, top reason, each cue's score."""
-    cue_ids = sorted({f["cue"] for r in last_rows(Path(jsonl)) for f in r.get("findings", [])})
+    ids = cue_ids(Path(jsonl))
     n = 0
     with _open_output(Path(csv_path), "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["path", "sha256", "verdict", "p_generated", "error", "top_reason", *cue_ids])
+        w.writerow(["path", "sha256", "verdict", "p_generated", "error", "top_reason", *ids])
         for r in last_rows(Path(jsonl)):
             n += 1
             status = {f["cue"]: f for f in r.get("findings", [])}
             cells = []
-            for c in cue_ids:
+            for c in ids:
                 f = status.get(c)
-                if f is None or f["status"] in ("not-applicable", "error"):
-                    cells.append("" if f is None else f["status"])
-                else:
-                    sign = {"generated-evidence": 1, "real-evidence": -1}.get(f["status"], 0)
-                    cells.append(f"{sign * (f['strength'] or 0):.3f}")
+                value = None if f is None else signed_strength(f)
+                cells.append(("" if f is None else f["status"]) if value is None else f"{value:.3f}")
             w.writerow([
                 r["path"], r.get("sha256"), r["verdict"], r["p_generated"], r.get("error") or "",
                 (r.get("reasons") or [""])[0], *cells,

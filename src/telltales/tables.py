@@ -16,29 +16,14 @@ pyarrow is an optional extra (``pip install 'telltales[ray]'`` brings it).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from .errors import TelltalesError
-from .scan import last_rows
+from .scan import cue_ids, last_rows, signed_strength
 
 BATCH = 10_000
-SIGN = {"generated-evidence": 1.0, "real-evidence": -1.0, "clear": 0.0}
-
-
-def _cue_ids(jsonl: Path) -> list[str]:
-    ids: set[str] = set()
-    with open(jsonl, "rb") as fh:
-        for line in fh:
-            try:
-                ids.update(f["cue"] for f in json.loads(line).get("findings", []))
-            except (json.JSONDecodeError, AttributeError, KeyError, TypeError):
-                continue
-    return sorted(ids)
-
-
-def flat(row: dict[str, Any], cue_ids: list[str]) -> dict[str, Any]:
+def flat(row: dict[str, Any], ids: list[str]) -> dict[str, Any]:
     """One image's row as the table's columns."""
     out = {
         "path": row.get("path"),
@@ -52,16 +37,14 @@ def flat(row: dict[str, Any], cue_ids: list[str]) -> dict[str, Any]:
         "reasons": list(row.get("reasons") or [])[:3],
     }
     by_cue = {f.get("cue"): f for f in row.get("findings") or []}
-    for c in cue_ids:
+    for c in ids:
         f = by_cue.get(c)
-        status = f.get("status") if f else None
-        sign = SIGN.get(status or "")
-        out[f"{c}:status"] = status
-        out[f"{c}:strength"] = None if sign is None else sign * float(f.get("strength") or 0.0)
+        out[f"{c}:status"] = f.get("status") if f else None
+        out[f"{c}:strength"] = signed_strength(f) if f else None
     return out
 
 
-def schema(cue_ids: list[str]):
+def schema(ids: list[str]):
     import pyarrow as pa
 
     fields = [
@@ -69,7 +52,7 @@ def schema(cue_ids: list[str]):
         ("p_generated", pa.float64()), ("unsure_reason", pa.string()), ("error", pa.string()),
         ("profile", pa.string()), ("seconds", pa.float64()), ("reasons", pa.list_(pa.string())),
     ]
-    for c in cue_ids:
+    for c in ids:
         fields += [(f"{c}:status", pa.string()), (f"{c}:strength", pa.float64())]
     return pa.schema(fields)
 
@@ -82,14 +65,14 @@ def write_parquet(jsonl: str | Path, parquet: str | Path) -> int:
     except ImportError:
         raise TelltalesError("--parquet needs pyarrow: pip install 'telltales[ray]' (or pyarrow)") from None
     jsonl = Path(jsonl)
-    cue_ids = _cue_ids(jsonl)
-    sch = schema(cue_ids)
+    ids = cue_ids(jsonl)
+    sch = schema(ids)
     n = 0
     try:
         with pq.ParquetWriter(str(parquet), sch) as w:
             batch: list[dict[str, Any]] = []
             for row in last_rows(jsonl):
-                batch.append(flat(row, cue_ids))
+                batch.append(flat(row, ids))
                 if len(batch) >= BATCH:
                     w.write_table(pa.Table.from_pylist(batch, schema=sch))
                     n, batch = n + len(batch), []

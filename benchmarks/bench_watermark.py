@@ -1,8 +1,8 @@
 """Measure the provenance.watermark cue (and count C2PA manifests).
 
 python benchmarks/bench_watermark.py robustness [--images N] [--dev N] [--fixed-only]
-    Embed each known watermark with imwatermark's own encoder (loaded without
-    torch) in N synthetic photo-like pictures and in real dev photos if given
+    Embed each known watermark with imwatermark's own encoder (the copy in
+    tests/reference) in N synthetic photo-like pictures and in real dev photos if given
     --dev, then re-read it after JPEG quality 95/90/80/70 and resizing
     0.9x/0.75x/0.5x. Prints the detection rate per condition. --fixed-only reads
     with the package's own fixed threshold alone, for comparison.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import io
 import sys
 import time
@@ -45,13 +44,11 @@ def manifest() -> list[dict[str, str]]:
 
 
 def load_encoder():
-    """imwatermark's maxDct.py, without the package __init__ (which imports torch)."""
-    spec = importlib.util.find_spec("imwatermark")
-    path = Path(spec.submodule_search_locations[0]) / "maxDct.py"
-    mod_spec = importlib.util.spec_from_file_location("_imwatermark_maxdct", path)
-    mod = importlib.util.module_from_spec(mod_spec)
-    mod_spec.loader.exec_module(mod)
-    return mod.EmbedMaxDct
+    """imwatermark's EmbedMaxDct (maxDct.py of invisible-watermark 0.2.0, kept in tests/reference)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from reference.imwatermark_maxdct import EmbedMaxDct
+
+    return EmbedMaxDct
 
 
 def embed(rgb: np.ndarray, mark: W.Mark, style: str) -> np.ndarray:

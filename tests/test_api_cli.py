@@ -221,7 +221,7 @@ def test_main_turns_errors_into_clean_exit(tmp_path):
 
 
 def test_cli_stderr_stays_clean_when_the_landmark_models_start(tmp_path):
-    """mediapipe's native start-up notes (TFLite, absl) are not shown to the user."""
+    """The TFLite runtime's native start-up notes (XNNPACK delegate) are not shown to the user."""
     from telltales.example import make_example
 
     path = tmp_path / "ex.png"

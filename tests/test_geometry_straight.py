@@ -51,7 +51,7 @@ def test_straight_or_lens_bent_grid_is_clear(k):
     assert f.details["edges"] >= 10
     assert max(f.details["wobble_px"]) < 0.3
     if k:
-        assert max(f.details["bend_px"]) > 1.5  # the lens bend was seen, and forgiven
+        assert max(f.details["bend_px"]) > 1.0  # the lens bend was seen (wobble floor 0.3), and forgiven
         assert f.details["lens_k"] == pytest.approx(k, abs=0.01)  # one radial lens explains it
         assert f.details["lens_explains"] > 0.8
 

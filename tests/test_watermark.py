@@ -1,11 +1,8 @@
-"""provenance.watermark: marks embedded in the test with imwatermark's own encoder (no torch)."""
+"""provenance.watermark: marks embedded in the test with imwatermark's own encoder (tests/reference, no torch)."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,16 +20,10 @@ from telltales.registry import get
 
 @pytest.fixture(scope="module")
 def maxdct():
-    """imwatermark/maxDct.py loaded without the package __init__, which imports torch."""
-    spec = importlib.util.find_spec("imwatermark")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("invisible-watermark is not installed")
-    path = Path(spec.submodule_search_locations[0]) / "maxDct.py"
-    mod_spec = importlib.util.spec_from_file_location("_test_imwatermark_maxdct", path)
-    mod = importlib.util.module_from_spec(mod_spec)
-    mod_spec.loader.exec_module(mod)
-    assert "torch" not in sys.modules
-    return mod
+    """imwatermark's own encoder and decoder (maxDct.py of invisible-watermark 0.2.0, kept in tests/reference)."""
+    from reference import imwatermark_maxdct
+
+    return imwatermark_maxdct
 
 
 def embed(maxdct, rgb: np.ndarray, bits, style: str) -> np.ndarray:

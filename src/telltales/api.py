@@ -9,7 +9,7 @@ from typing import Any
 
 from .analysis import DEFAULT_WORKING_SIZE, PROFILES, Analysis
 from .degradation import degradation_notes
-from .errors import ImageError
+from .errors import ImageError, MissingPart, extra_for, missing_part
 from .findings import Finding, ManualCheck, Result, Status
 from .fusion import Fusion
 from .image import DEFAULT_MAX_PIXELS, Image, load_image
@@ -42,8 +42,13 @@ def run_cue(c: Cue, analysis: Analysis) -> tuple[Finding, tuple[ManualCheck, ...
             result = c.func(analysis)
         if not isinstance(result, Result):
             raise TypeError(f"cue returned {type(result).__name__}, not Result")
+    except MissingPart as exc:
+        result = Result.not_applicable(f"not checked: {exc}")
     except ImportError as exc:
-        result = Result.error(f"a package this cue needs is missing ({exc.name or exc}); run install.sh")
+        if extra_for(exc.name):  # an optional part the user chose not to install
+            result = Result.not_applicable(f"not checked: {missing_part(exc.name)}")
+        else:
+            result = Result.error(f"a package this cue needs is missing ({exc.name or exc}); run install.sh")
     except Exception as exc:  # noqa: BLE001 - a cue bug must not lose the image
         result = Result.error(f"cue failed: {type(exc).__name__}: {exc}")
     finding = Finding(

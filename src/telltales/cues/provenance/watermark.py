@@ -149,6 +149,30 @@ def haar_approximation(plane: np.ndarray) -> np.ndarray:
     return (x[0::2, 0::2] + x[0::2, 1::2] + x[1::2, 0::2] + x[1::2, 1::2]) * np.float32(0.5)
 
 
+def approximations(rgb: np.ndarray) -> dict[Reading, np.ndarray]:
+    """``haar_approximation(u_plane(rgb, r))`` for every reading, without a full-size float image.
+
+    The 8-bit readings need OpenCV's per-pixel rounding, so their U planes are converted
+    at full size (8-bit, fast). A float reading's U is linear in the pixels, so its
+    approximation is the same weights applied to the 2x2 sums of R, G and B, plus 2 x 0.5 / 2;
+    this equals the full-size computation up to float32 rounding.
+    """
+    h, w = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
+    x = rgb[:h, :w]
+    sums = np.empty((h // 2, w // 2, 3), np.float32)  # exact: at most 4 x 255
+    np.add(x[0::2, 0::2], x[0::2, 1::2], out=sums, dtype=np.float32)
+    sums += x[1::2, 0::2]
+    sums += x[1::2, 1::2]
+    out = {}
+    for r in READINGS:
+        if r.as_float:
+            weights = U_WEIGHTS_RGB[::-1] if r.rgb_as_bgr else U_WEIGHTS_RGB
+            out[r] = sums @ np.ascontiguousarray(weights * np.float32(0.5)) + np.float32(1.0)
+        else:
+            out[r] = haar_approximation(u_plane(rgb, r))
+    return out
+
+
 def block_count(h: int, w: int) -> int:
     """How many 4x4 blocks of the half-size approximation an h x w image has."""
     return (h // 4 * 2 // BLOCK) * (w // 4 * 2 // BLOCK)
@@ -218,7 +242,7 @@ class Match:
 
 def best_matches(rgb: np.ndarray) -> list[Match]:
     """For each known message, its best agreement over the ways the encoder may have been called."""
-    per_reading = {r: block_bits(haar_approximation(u_plane(rgb, r))) for r in READINGS}
+    per_reading = {r: block_bits(approx) for r, approx in approximations(rgb).items()}
     out = []
     for mark in KNOWN_MARKS:
         target = np.array(mark.bits, dtype=bool)

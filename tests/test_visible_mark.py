@@ -16,6 +16,7 @@ from telltales.cues.provenance.visible_mark import (
     find_strip,
     is_strip,
     label_in,
+    read_strip,
     square_sizes,
 )
 from telltales.findings import Status
@@ -122,6 +123,43 @@ def test_textured_corner_with_the_right_average_colour_is_not_the_strip():
     assert m is not None and not is_strip(m)
 
 
+def exhaustive_find_strip(rgb: np.ndarray):
+    """find_strip as first written: every placement read square by square."""
+    h, w = rgb.shape[:2]
+    best = None
+    for q in square_sizes(w, h):
+        step = max(1.0, q / 8)
+        shifts = [k * step for k in range(int(q / step) + 1)]
+        for dx in shifts:
+            for dy in shifts:
+                x, y = w - 5 * q - dx, h - q - dy
+                if x < 0 or y < 0:
+                    continue
+                m = read_strip(rgb, x, y, q)
+                if best is None or (is_strip(m), -m.fit) > (is_strip(best), -best.fit):
+                    best = m
+    return best
+
+
+@pytest.mark.parametrize("case", ["strip", "scaled strip", "noisy strip", "no strip", "near colours"])
+def test_the_pruned_search_finds_what_reading_every_placement_finds(case):
+    rng = np.random.default_rng(len(case))
+    if case == "strip":
+        px = with_strip(scene())
+    elif case == "scaled strip":
+        px = np.asarray(PILImage.fromarray(with_strip(scene())).resize((700, 700)))
+    elif case == "noisy strip":
+        px = np.clip(with_strip(scene()).astype(np.int16) + rng.integers(-20, 20, (1024, 1024, 3)),
+                     0, 255).astype(np.uint8)
+    elif case == "no strip":
+        px = scene(900, 600)
+    else:  # the strip's colours, shuffled within the corner: every square is near some colour
+        px = with_strip(scene(), order=(4, 3, 2, 1, 0))
+    fast, slow = find_strip(px), exhaustive_find_strip(px)
+    assert (fast.box, fast.square, is_strip(fast)) == (slow.box, slow.square, is_strip(slow))
+    assert fast.fit == pytest.approx(slow.fit, rel=1e-4)
+
+
 def test_too_small_a_picture_is_not_applicable():
     assert square_sizes(12, 12) == []
     assert run(encode(scene(12, 12))).status == Status.NOT_APPLICABLE
@@ -183,9 +221,10 @@ def test_without_ocr_the_strip_is_still_read(monkeypatch):
     from telltales import analysis
 
     def no_ocr(a):
-        raise ImportError("rapidocr")
+        raise ModuleNotFoundError("No module named 'rapidocr'", name="rapidocr")
 
     analysis.known_inputs()  # load the real providers first, then replace one
     monkeypatch.setitem(analysis._PROVIDERS, "ocr", no_ocr)
     f = run(encode(with_strip(scene())))
-    assert f.status == Status.GENERATED and f.details["marks_checked"] == ["DALL-E 2 colour strip"]
+    assert f.status == Status.GENERATED and f.details["marks_checked"][0] == "DALL-E 2 colour strip"
+    assert "pip install 'telltales[ocr]'" in f.details["marks_checked"][1]  # says what was not read

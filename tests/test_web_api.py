@@ -62,6 +62,17 @@ def test_multipart_and_raw_body_of_one_image_are_one_case(client):
     assert client.get("/api/cases", params={"q": case["sha256"][:10]}).json()["total"] == 1
 
 
+def test_triage_profile_clears_a_generator_file_and_refuses_unknown_profiles(tmp_path):
+    app = create_app(settings_for(tmp_path, cues=None))
+    with TestClient(app) as c:
+        r = upload(c, make_example("sd-png", width=336, height=240), profile="triage")
+        assert r.status_code == 200, r.text
+        assert r.json()["verdict"] == "generated" and r.json()["profile"] == "triage"
+        ran = {f["cue"] for f in r.json()["findings"]}
+        assert "body.hands" not in ran and "provenance.generator-metadata" in ran  # the cheap cues alone
+        assert upload(c, make_example("plain-png", width=320, height=240), profile="fast").status_code == 400
+
+
 def test_report_is_the_library_contract(client):
     import telltales
 

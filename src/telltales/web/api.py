@@ -116,9 +116,10 @@ def over_budget(declared: tuple[int, int, str] | None, max_pixels: int) -> bool:
 
 async def accept_upload(data: bytes, filename: str, cues: tuple[str, ...] | None, *,
                         settings: Settings, store: CaseStore, images: ImageFolder,
-                        pool: AnalysisPool) -> Upload:
+                        pool: AnalysisPool, profile: str = "full") -> Upload:
     """Analyse one upload in the pool and keep it as a case; the same bytes again are the
-    same case and are not analysed twice. ``cues`` (a partial analysis) is not kept."""
+    same case and are not analysed twice. ``cues`` (a partial analysis) is not kept.
+    ``profile="triage"`` is kept: its report is a verdict, and says which profile made it."""
     if not data:
         return Upload(400, message="the upload is empty: send the image as a multipart field "
                                    "'file' or as the request body")
@@ -133,7 +134,7 @@ async def accept_upload(data: bytes, filename: str, cues: tuple[str, ...] | None
         return Upload(413, message=f"the image declares {size[0]}x{size[1]} pixels, over this "
                                    f"server's pixel budget of {settings.max_pixels} (--max-pixels)")
     run = cues if cues is not None else settings.cues
-    fut = pool.submit(analyse_upload, data, run, settings.max_pixels, settings.time_limit_s)
+    fut = pool.submit(analyse_upload, data, run, settings.max_pixels, settings.time_limit_s, profile)
     if fut is None:
         return Upload(503, message="all analysis workers are busy; try again shortly",
                       retry_after=settings.retry_after_s)
@@ -211,6 +212,9 @@ async def inspect(
     request: Request, settings: SettingsDep, store: StoreDep, images: ImagesDep, pool: PoolDep,
     filename: Annotated[str | None, Query(max_length=255, description="the file name, for a raw-body upload")] = None,
     cues: Annotated[str | None, Query(max_length=2000, description="only these cue ids or prefixes (not kept as a case)")] = None,
+    profile: Annotated[Literal["full", "triage"], Query(
+        description="triage: provenance and the learned detector at one view first, the full "
+                    "inspection only where they are not clear-cut")] = "full",
 ) -> Response:
     """Analyse one image: a multipart field ``file`` or the raw request body.
 
@@ -223,7 +227,8 @@ async def inspect(
         raise HTTPException(400, str(exc)) from None
     data, client_name = await read_upload(request)
     name = clean_filename(client_name or filename)
-    result = await accept_upload(data, name, chosen, settings=settings, store=store, images=images, pool=pool)
+    result = await accept_upload(data, name, chosen, settings=settings, store=store, images=images, pool=pool,
+                                 profile=profile)
     return result.response()
 
 
@@ -232,9 +237,10 @@ async def inspect_legacy(
     request: Request, settings: SettingsDep, store: StoreDep, images: ImagesDep, pool: PoolDep,
     filename: Annotated[str | None, Query(max_length=255)] = None,
     cues: Annotated[str | None, Query(max_length=2000)] = None,
+    profile: Annotated[Literal["full", "triage"], Query()] = "full",
 ) -> Response:
     """The 0.1 endpoint, kept: same as /api/inspect."""
-    return await inspect(request, settings, store, images, pool, filename, cues)
+    return await inspect(request, settings, store, images, pool, filename, cues, profile)
 
 
 def summary_of(case: Case) -> CaseSummary:

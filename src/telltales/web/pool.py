@@ -68,8 +68,11 @@ def _raise_timeout(signum: int, frame: Any) -> None:
 
 
 def analyse_upload(data: bytes, cues: tuple[str, ...] | None, max_pixels: int,
-                   time_limit_s: float) -> Outcome:
-    """Analyse one uploaded file in a worker process (module-level, so it pickles)."""
+                   time_limit_s: float, profile: str = "full") -> Outcome:
+    """Analyse one uploaded file in a worker process (module-level, so it pickles).
+
+    ``profile="triage"``: the cheap cues first, the full inspection only where they are not
+    clear-cut (:func:`telltales.api.analyse`)."""
     from ..api import analyse, error_report
     from ..errors import ImageError
     from ..fusion import Fusion
@@ -88,7 +91,7 @@ def analyse_upload(data: bytes, cues: tuple[str, ...] | None, max_pixels: int,
             image = load_image(data, max_pixels=max_pixels, max_bytes=max(len(data), 1))
         except ImageError as exc:
             return Outcome("unreadable", error_report(None, str(exc), chosen, fusion).to_dict())
-        report = analyse(image, cues=chosen, fusion=fusion)
+        report = analyse(image, cues=chosen, fusion=fusion, profile=profile)
         if use_timer and _TIMER_FIRED.is_set():
             raise AnalysisTimeout()
         return Outcome("ok", report.to_dict(), preview_jpeg(image.pixels))

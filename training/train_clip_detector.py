@@ -414,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                 "locked_images": int(len(lock_idx)),
                 "train_conditions": list(TRAIN_CONDITIONS),
                 "grouping": "telltales.evaluate.families.family (shared with the fusion fit)",
+                "split_version": families.SPLIT_VERSION,
                 "families_fit": sorted({fams[i] for i in fit_idx}),
                 "families_locked": sorted({fams[i] for i in lock_idx}),
             },

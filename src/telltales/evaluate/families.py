@@ -14,6 +14,18 @@ before any result was looked at, for variety: old and new generators, open
 and commercial, and real people, streets, text and film scans. No fit,
 calibration or threshold ever sees it; the README's accuracy numbers come
 from it alone.
+
+Split v2 (2026-12-02). Split v1 had put five of the eight collections of real
+photos of people in the locked part, so the fit part held 19 real people photos
+against hundreds of generated portraits; the detector learnt "a person, so
+generated" (out of fold on the fit part, 3 of those 19 reached the generated
+threshold against 1.3% of other real photos). v2 moves three of those
+collections to the fit part (:data:`MOVED_TO_FIT`: mmpose, face_recognition,
+Ultra-Light, 119 images) and keeps in the locked part the two on which the v1
+detector did worst (vladmandic/human, U-2-Net) and sam2, so that the locked
+numbers measure the very failure the move is meant to fix. The AI side is
+unchanged. Moving data out of the locked part after seeing it scored is a
+choice informed by the test: the README says so, and keeps the v1 numbers.
 """
 
 from __future__ import annotations
@@ -92,11 +104,15 @@ LOCKED_AI = frozenset({
     "midjourney", "qwen-image", "seedream", "grok", "infinity", "kandinsky",
     "glid-3", "disco-diffusion", "dalle",
 })
-LOCKED_REAL = frozenset({
-    "real:vladmandic/human", "real:open-mmlab/mmpose", "real:MohamedBakrAli/Kodak-Lossless-True-Color-Image-Suite",
-    "real:PaddlePaddle/PaddleDetection", "real:open-mmlab/mmocr", "real:xuebinqin/U-2-Net",
-    "real:facebookresearch/sam2", "real:cszn/FFDNet", "real:Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB",
+SPLIT_VERSION = 2
+MOVED_TO_FIT = frozenset({  # locked in split v1 (see the module docstring)
+    "real:open-mmlab/mmpose", "real:Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB",
     "real:ageitgey/face_recognition",
+})
+LOCKED_REAL = frozenset({
+    "real:vladmandic/human", "real:MohamedBakrAli/Kodak-Lossless-True-Color-Image-Suite",
+    "real:PaddlePaddle/PaddleDetection", "real:open-mmlab/mmocr", "real:xuebinqin/U-2-Net",
+    "real:facebookresearch/sam2", "real:cszn/FFDNet",
 })
 LOCKED = LOCKED_AI | LOCKED_REAL
 

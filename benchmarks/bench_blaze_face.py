@@ -109,7 +109,13 @@ def main(argv: list[str] | None = None) -> int:
 
     data = Path(args.data)
     files = select(data, args.people, args.others)
-    ref = Reference()
+    try:
+        ref = Reference()
+    except ImportError:
+        from bench_blaze_body import MEDIAPIPE_HINT
+
+        print(f"error: {MEDIAPIPE_HINT}", file=sys.stderr)
+        return 2
     stats: dict[str, dict[str, list]] = {m: {"n_ref": [], "n_ours": [], "iou": [], "score": [], "t_ref": [],
                                              "t_ours": []} for m in ("short", "full")}
     mesh_err, iris_err, mesh_agree, t_mesh_ref, t_mesh_ours = [], [], [], [], []

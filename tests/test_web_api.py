@@ -320,6 +320,20 @@ def test_upload_form_without_javascript(client):
     assert client.post("/upload", data={"x": "y"}).status_code == 400
 
 
+def test_upload_form_chooses_the_triage_profile(tmp_path):
+    with TestClient(create_app(settings_for(tmp_path, cues=None))) as c:
+        page = c.get("/")
+        assert 'name="profile"' in page.text and 'value="triage"' in page.text
+        sent = c.post("/upload", data={"profile": "triage"}, follow_redirects=False, files=[
+            ("file", ("t.png", make_example("sd-png", width=352, height=264), "image/png"))])
+        assert sent.status_code == 303, sent.text
+        case = c.get(sent.headers["location"].replace("/cases/", "/api/cases/")).json()
+        assert case["report"]["profile"] == "triage"
+        bad = c.post("/upload", data={"profile": "fast"}, files=[
+            ("file", ("u.png", make_example("sd-png", width=344, height=264), "image/png"))])
+        assert bad.status_code == 400
+
+
 def test_a_body_that_stops_arriving_times_out():
     import asyncio
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from ..analysis import PROFILES
 from .api import (
     FilterDep,
     ImagesDep,
@@ -64,11 +65,15 @@ async def upload_form(request: Request, settings: SettingsDep, store: StoreDep, 
     files = [f for f in form.getlist("file") if hasattr(f, "read")]
     if not files:
         raise HTTPException(400, "choose at least one image")
+    profile = form.get("profile") or "full"
+    if profile not in PROFILES:
+        raise HTTPException(400, f"profile must be one of {', '.join(PROFILES)}")
     results = []
     for f in files:
         data = await f.read()  # type: ignore[union-attr]
         name = clean_filename(f.filename)  # type: ignore[union-attr]
-        up = await accept_upload(data, name, None, settings=settings, store=store, images=images, pool=pool)
+        up = await accept_upload(data, name, None, settings=settings, store=store, images=images, pool=pool,
+                                 profile=str(profile))
         results.append((name, up))
     if len(results) == 1 and results[0][1].case_id is not None:
         return RedirectResponse(f"/cases/{results[0][1].case_id}", status_code=303)

@@ -12,7 +12,8 @@ if (upload) {
     for (;;) {
       const body = new FormData();
       body.append("file", file);
-      const r = await fetch("/api/inspect", { method: "POST", body });
+      const profile = upload.elements.profile ? upload.elements.profile.value : "full";
+      const r = await fetch(`/api/inspect?profile=${encodeURIComponent(profile)}`, { method: "POST", body });
       if (r.status === 503) {
         li.textContent = `${file.name}: the server is busy, waiting…`;
         await new Promise((ok) => setTimeout(ok, 1000 * (Number(r.headers.get("Retry-After")) || 5)));

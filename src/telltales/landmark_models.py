@@ -150,17 +150,17 @@ def _load(name: str) -> tuple[Any, threading.Lock]:
             return _LOADED[name]
         if name not in MODELS:
             raise KeyError(name)
-        path = folder() / f"{name}.tflite"
-        if not path.is_file():
-            raise LandmarkModelsMissing(f"landmark model {name} is not installed in {folder()}: {INSTALL_HINT}")
-        if sha256_file(path) != MODELS[name][1]:
-            raise LandmarkModelsMissing(f"{path} does not match its sha256 (damaged?): {INSTALL_HINT}")
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
             raise LandmarkModelsMissing(
                 "the TFLite runtime (ai-edge-litert) is not installed: pip install 'telltales[body]'"
             ) from None
+        path = folder() / f"{name}.tflite"
+        if not path.is_file():
+            raise LandmarkModelsMissing(f"landmark model {name} is not installed in {folder()}: {INSTALL_HINT}")
+        if sha256_file(path) != MODELS[name][1]:
+            raise LandmarkModelsMissing(f"{path} does not match its sha256 (damaged?): {INSTALL_HINT}")
         threads = int(os.environ.get("TELLTALES_THREADS") or 0) or min(2, os.cpu_count() or 1)
         with quiet_native_stderr():
             interp = Interpreter(model_path=str(path), num_threads=threads)

@@ -55,6 +55,15 @@ def test_known_messages_are_the_reference_values():
     assert np.packbits(MARKS["Stable Diffusion 2.x"].bits).tobytes() == b"SDV2"
 
 
+def test_approximations_equal_the_full_size_reading_for_every_reading():
+    rgb = np.asarray(picture(332, 260, seed=9))
+    fast = W.approximations(rgb)
+    for r in W.READINGS:
+        full = W.haar_approximation(W.u_plane(rgb, r))
+        np.testing.assert_allclose(fast[r], full, rtol=0, atol=1e-4)
+        np.testing.assert_array_equal(W.block_bits(fast[r]), W.block_bits(full))
+
+
 @pytest.mark.parametrize("n", [32, 48, 136])
 def test_vectorised_reader_equals_the_package_decoder(maxdct, n):
     rgb = np.asarray(picture(320, 256, seed=5))

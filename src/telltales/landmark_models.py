@@ -188,13 +188,6 @@ def run(name: str, x: np.ndarray) -> list[np.ndarray]:
         return [interp.get_tensor(o["index"]).copy() for o in interp.get_output_details()]
 
 
-def input_size(name: str) -> tuple[int, int]:
-    """The model's input (height, width)."""
-    interp, _ = _load(name)
-    shape = interp.get_input_details()[0]["shape"]
-    return int(shape[1]), int(shape[2])
-
-
 def main(argv: list[str] | None = None) -> int:
     def check() -> str:
         for name in MODELS:

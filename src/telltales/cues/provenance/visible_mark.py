@@ -168,10 +168,10 @@ def find_strip(rgb: np.ndarray) -> StripMatch | None:
     h, w = rgb.shape[:2]
     best_key: tuple[bool, float] | None = None
     best: tuple[float, float, float, StripMatch | None] | None = None
+    colours = [np.asarray(c, np.float32) for _, c in STRIP_COLOURS]
     for q in square_sizes(w, h):
         ox, oy = max(0, int(math.floor(w - 6 * q)) - 1), max(0, int(math.floor(h - 2 * q)) - 1)
         corner = rgb[oy:, ox:].astype(np.float32)
-        colours = [np.asarray(c, np.float32) for _, c in STRIP_COLOURS]
         fit_tables = [_summed(np.linalg.norm(corner - c, axis=2)) for c in colours]
         near_tables = [_summed((np.abs(corner - c) <= NEAR).astype(np.float64)) for c in colours]
 

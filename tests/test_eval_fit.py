@@ -76,6 +76,22 @@ def test_a_cue_the_fit_never_saw_does_not_move_p():
     assert fus.combine([unseen]).p_generated == pytest.approx(0.5)
 
 
+def test_a_prior_weighted_cue_is_not_fitted_but_weighed_by_its_prior():
+    """A visible mark that fires only on real images here must not be learnt as "real":
+    it stays out of the design and gets its stated prior weight, in every fold too."""
+    recs = synthetic()
+    for r in recs:
+        fires = r["label"] == 0 and r["file"].endswith("/1")
+        r["findings"].append(_f("provenance.visible-mark", "generated-evidence" if fires else "clear",
+                                0.9 if fires else None))
+    result = fit.fit_fusion(recs, name="test")
+    prior, why = fit.PRIOR_WEIGHTS["provenance.visible-mark"]
+    assert "provenance.visible-mark" not in fit.design(recs, None).cues
+    assert result.fusion["weights"]["provenance.visible-mark"] == {"w": prior, "w_applicable": 0.0}
+    assert result.fusion["record"]["prior_weights"]["provenance.visible-mark"]["why"] == why
+    assert all(f["weights"]["provenance.visible-mark"]["w"] == prior for f in result.fold_fusions.values())
+
+
 def test_out_of_fold_thresholds_keep_false_alarms_at_two_percent():
     """By construction on the pooled out-of-fold predictions, in every condition."""
     recs = synthetic(n_per_family=60, seed=2)

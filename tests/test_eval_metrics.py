@@ -123,3 +123,36 @@ def test_summarise_has_every_headline_number():
         assert k in s
     assert s["auc"] == 1.0 and s["seconds_per_image"] == pytest.approx(0.25)
     assert s["balanced_accuracy_decided"] == 1.0 and s["unsure_share"] == 0.25
+
+
+def test_bootstrap_interval_brackets_the_metric_and_narrows_with_more_images():
+    rng = np.random.default_rng(1)
+
+    def sample(n):
+        p = rng.uniform(0, 1, n)
+        return (rng.uniform(0, 1, n) < p).astype(int), p  # calibrated by construction
+
+    y, p = sample(300)
+    lo_auc, hi_auc = metrics.bootstrap_interval(metrics.roc_auc, y, p, n=300)
+    assert lo_auc <= metrics.roc_auc(y, p) <= hi_auc
+    lo, hi = metrics.bootstrap_interval(metrics.expected_calibration_error, y, p, n=300)
+    # ECE is biased upwards on few images (noise alone makes bins miss): a perfectly
+    # calibrated predictor still shows a few hundredths, and resampling adds more
+    assert 0.0 < lo < hi < 0.2
+    y2, p2 = sample(3000)
+    lo2, hi2 = metrics.bootstrap_interval(metrics.expected_calibration_error, y2, p2, n=300)
+    assert hi2 - lo2 < hi - lo
+    assert metrics.bootstrap_interval(metrics.roc_auc, [1, 1], [0.2, 0.3]) is None  # one class
+
+
+def test_ece_floor_is_what_a_calibrated_predictor_shows_and_shrinks_with_more_images():
+    rng = np.random.default_rng(2)
+    p_small, p_big = rng.uniform(0, 1, 200), rng.uniform(0, 1, 20000)
+    y_small = (rng.uniform(0, 1, 200) < p_small).astype(int)
+    y_big = (rng.uniform(0, 1, 20000) < p_big).astype(int)
+    small = metrics.ece_floor(y_small, p_small, n=50)
+    big = metrics.ece_floor(y_big, p_big, n=20)
+    assert 0.02 < small < 0.12  # about sqrt(p(1-p)/20) per bin at 200 images
+    assert big < 0.01 < small
+    # a calibrated sample's own ECE is of the size of its floor
+    assert metrics.expected_calibration_error(y_small, p_small) < 3 * small

@@ -34,6 +34,7 @@ STEEP = Fusion.from_dict({
         "noise.learned": {"w": 1.0},
         "noise.clip": {"w": 1.0, "input": "log_odds"},
         "provenance.generator-metadata": {"w": 4.0},
+        "provenance.visible-mark": {"w": 3.0},
     },
 })
 
@@ -54,6 +55,38 @@ def test_camera_exif_never_carries_a_verdict_across_a_threshold(other_log_odds, 
     if without.verdict == "generated":
         assert with_cam.verdict in ("generated", "unsure")
     assert with_cam.p_generated <= without.p_generated + 1e-9
+
+
+def test_a_visible_mark_alone_never_makes_generated():
+    """A pasted DALL-E 2 strip on a picture nothing else has an opinion on stays unsure."""
+    v = STEEP.combine([_f("provenance.visible-mark", Status.GENERATED, 0.9)])
+    assert v.verdict == "unsure"
+    assert v.p_generated > 0.5  # it still moves p towards generated
+
+
+def test_a_visible_mark_against_evidence_for_real_leaves_the_image_unsure():
+    rest = [_f("noise.clip", Status.REAL, 0.5, {"log_odds": -0.2})]
+    assert STEEP.combine(rest).verdict == "real"
+    v = STEEP.combine(rest + [_f("provenance.visible-mark", Status.GENERATED, 0.9)])
+    assert v.verdict == "unsure"
+
+
+@given(st.floats(-3, 3), st.floats(0, 1))
+def test_a_visible_mark_carries_p_across_only_when_the_rest_leans_generated(other_log_odds, mark):
+    rest = [_f("noise.clip", Status.CLEAR, None, {"log_odds": other_log_odds})]
+    without = STEEP.combine(rest)
+    with_mark = STEEP.combine(rest + [_f("provenance.visible-mark", Status.GENERATED, mark)])
+    assert with_mark.p_generated >= without.p_generated - 1e-9  # it never points towards real
+    if with_mark.verdict == "generated" and without.verdict != "generated":
+        assert without.p_generated > 0.5
+
+
+def test_a_visible_mark_corroborates_a_detector_that_leans_generated():
+    rest = [_f("noise.clip", Status.CLEAR, None, {"log_odds": 0.05})]  # p 0.66 with this fusion
+    assert STEEP.combine(rest).verdict == "unsure"
+    v = STEEP.combine(rest + [_f("provenance.visible-mark", Status.GENERATED, 0.9)])
+    assert v.verdict == "generated"
+    assert "provenance.visible-mark" in v.reasons[0]
 
 
 @pytest.mark.parametrize("finding", [

@@ -91,6 +91,11 @@ def table(scored: list[dict]) -> dict[str, dict]:
             "real_called_real": float(np.mean(v[ya == 0] == "real")),
             "unsure": float(np.mean(v == "unsure")),
             "ece_balanced": metrics.expected_calibration_error(y, p, balanced=True),
+            # how precisely so few images measure it: resampling spread, and the ECE a
+            # perfectly calibrated predictor would show on them
+            "ece_interval": metrics.bootstrap_interval(
+                lambda a, b: metrics.expected_calibration_error(a, b, balanced=True), y, p, n=300),
+            "ece_floor": metrics.ece_floor(y, p, balanced=True, n=100),
             "reliability": metrics.reliability(y, p, balanced=True),
         }
     return out
@@ -99,11 +104,12 @@ def table(scored: list[dict]) -> dict[str, dict]:
 def show(name: str, t: dict[str, dict]) -> None:
     print(f"\n{name}")
     print(f"{'condition':10s} {'n':>5s} {'AUC':>6s} {'TPR@2%':>7s} {'real->gen':>9s} {'AI->gen':>8s} "
-          f"{'AI->real':>8s} {'unsure':>7s} {'ECE':>6s}")
+          f"{'AI->real':>8s} {'unsure':>7s} {'ECE':>6s} {'spread':>11s} {'floor':>6s}")
     for c, m in t.items():
         print(f"{c:10s} {m['n']:5d} {m['auc']:6.3f} {m['tpr_at_2pct_fpr']:7.3f} {m['real_called_generated']:9.3f} "
               f"{m['ai_called_generated']:8.3f} {m['ai_called_real']:8.3f} {m['unsure']:7.3f} "
-              f"{m['ece_balanced']:6.3f}")
+              f"{m['ece_balanced']:6.3f} {m['ece_interval'][0]:5.3f}-{m['ece_interval'][1]:5.3f} "
+              f"{m['ece_floor']:6.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,12 @@ What one piece of evidence may do on its own is bounded by what it can prove:
 * **Forgeable** evidence (:data:`FORGEABLE`: camera EXIF, which anyone can
   copy onto any file) moves p_generated but never carries it across a verdict
   threshold: an image the other evidence leaves unsure stays unsure.
+* **Pastable** marks (:data:`CORROBORATING`: a generator's visible mark, which
+  anyone can paste onto a photo) carry p_generated across the "generated"
+  threshold only when the rest of the evidence already leans generated
+  (p above 0.5 without the mark). On their own, or against evidence that leans
+  real, they leave the image unsure: a pasted DALL-E 2 strip cannot make a
+  photo "generated".
 * Any other **single cue** except the provenance that names a generator
   (:data:`STRONG`) moves the calibrated logit by at most
   :data:`MAX_SINGLE_LOGIT` (p between 0.02 and 0.98 on its own): one detector
@@ -45,6 +51,7 @@ from .findings import Finding, Status
 
 DEFAULT_FUSION = "fusion.json"
 FORGEABLE = frozenset({"provenance.camera"})
+CORROBORATING = frozenset({"provenance.visible-mark"})
 STRONG = frozenset({"provenance.c2pa", "provenance.generator-metadata", "provenance.watermark"})
 MAX_SINGLE_LOGIT = math.log(0.98 / 0.02)  # calibrated logit one ordinary cue may add on its own
 LOG_ODDS_LIMIT = 6.0  # a detector's log-odds input is clipped to this
@@ -202,16 +209,21 @@ class Fusion:
         logit = self.intercept + sum(contributions.values())
         a, b = self.calibration
         p = _sigmoid(a * logit + b)
+        lo, hi = self.thresholds["real"] + 1e-4, self.thresholds["generated"] - 1e-4
         # forgeable evidence never carries p across a threshold the rest had not crossed:
         # from unsure it stays unsure; from a verdict it may only fall back to unsure
         forged = sum(c for cue, c in contributions.items() if cue in FORGEABLE)
         if forged:
             rest = self._verdict_of(_sigmoid(a * (logit - forged) + b))
-            lo, hi = self.thresholds["real"] + 1e-4, self.thresholds["generated"] - 1e-4
             if rest != "real":
                 p = max(p, lo)
             if rest != "generated":
                 p = min(p, hi)
+        # a pastable mark only corroborates: it may carry p to "generated" when the rest of
+        # the evidence (forgeable included) already leans generated, never on its own
+        pasted = sum(c for cue, c in contributions.items() if cue in CORROBORATING)
+        if pasted > 0 and _sigmoid(a * (logit - pasted) + b) <= 0.5:
+            p = min(p, hi)
 
         # the reasons are the evidence that moved p: a finding this fusion does not weigh is
         # still listed under its category, but it is not why the verdict is what it is

@@ -24,6 +24,10 @@ sane:
   nothing leans real"), the leave-one-generator-out AUC of held-out photoreal
   portrait families fell to 0.02, because "has a measurable body" had become
   "real". The bound stays a parameter so the form can be revisited.
+* cues in :data:`PRIOR_WEIGHTS` (a generator's visible mark) are not fitted at
+  all: the families that carry them are not in the fit part, so a fitted weight
+  would be the regulariser's 0 or noise. They get a stated prior weight, written
+  with its reason into the fusion's record.
 
 Images are weighted so each class counts half and, within a class, each family
 (generator family, or real source folder) counts in proportion to the square
@@ -56,6 +60,15 @@ STRONG_PROVENANCE = ("provenance.c2pa", "provenance.generator-metadata", "proven
 LOG_ODDS_INPUT = ("noise.clip",)
 # learned cues whose shipped model saw the evaluation images: they never enter a fit
 NOT_OUT_OF_FOLD = ("noise.learned",)
+# cues weighed by a stated prior instead of a fit, and why (written into the fusion's record)
+PRIOR_WEIGHTS: dict[str, tuple[float, str]] = {
+    "provenance.visible-mark": (3.0, (
+        "not fitted: the marks come from generator families the fit part does not hold (DALL-E 2 is "
+        "locked), so there is nothing to learn a weight from. w = 3 makes DALL-E 2's strip (strength "
+        "0.9) a likelihood ratio of about 15 and a typed label (0.7-0.8) about 8-11; no mark was found "
+        "on any of the 1,622 real photos of dev, train and train2. Whatever the weight, the fusion lets "
+        "a mark decide only with other evidence that leans generated (telltales.fusion.CORROBORATING)")),
+}
 W_BOUNDS = (0.0, 10.0)
 STRONG_BOUNDS = (4.0, 10.0)
 W_APPLICABLE_BOUND = 0.0  # see the module docstring: applicability is content, not provenance
@@ -76,7 +89,8 @@ class Design:
 def design(records: Sequence[dict[str, Any]], cues: Sequence[str] | None = None) -> Design:
     """Features from evaluation records (each with a ``findings`` list of finding dicts)."""
     if cues is None:
-        cues = sorted({f["cue"] for r in records for f in r.get("findings", [])} - set(NOT_OUT_OF_FOLD))
+        cues = sorted({f["cue"] for r in records for f in r.get("findings", [])}
+                      - set(NOT_OUT_OF_FOLD) - set(PRIOR_WEIGHTS))
     col = {c: j for j, c in enumerate(cues)}
     n, k = len(records), len(cues)
     score = np.zeros((n, k))
@@ -323,6 +337,7 @@ def fit_fusion(
         # no data on these: their weights are the regulariser's (0, or the provenance floor)
         "cues_never_applicable": [c for j, c in enumerate(d.cues) if not d.applicable[:, j].any()],
         "coverage": {c: round(float(d.applicable[:, j].mean()), 4) for j, c in enumerate(d.cues)},
+        "prior_weights": {c: {"w": w, "why": why} for c, (w, why) in PRIOR_WEIGHTS.items()},
         **(record or {}),
     }
     fusion = to_fusion_dict(model, name, ab, thresholds, rec)
@@ -361,6 +376,6 @@ def to_fusion_dict(
             c: {"w": round(float(model.w[j]), 4), "w_applicable": round(float(model.w_applicable[j]), 4),
                 **({"input": "log_odds"} if c in LOG_ODDS_INPUT else {})}
             for j, c in enumerate(model.cues)
-        },
+        } | {c: {"w": w, "w_applicable": 0.0} for c, (w, _) in PRIOR_WEIGHTS.items() if c not in model.cues},
         "record": record,
     }

@@ -123,6 +123,56 @@ def expected_calibration_error(
     return float(ece)
 
 
+def bootstrap_interval(
+    metric: Callable[[np.ndarray, np.ndarray], float | None],
+    y: Sequence[int], p: Sequence[float], *, n: int = 1000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float] | None:
+    """Percentile interval of ``metric(y, p)`` over ``n`` resamples drawn within each class.
+
+    A locked part of a few hundred images measures ECE (and the rest) with an error
+    of its own; this interval says how large, so a target is not judged on noise.
+    ECE is biased upwards on few images (chance alone makes bins miss, and
+    resampling repeats images), so its interval sits above the point estimate: read
+    it as the spread, not as a correction."""
+    ya, pa = _arrays(y, p)
+    if len(set(ya.tolist())) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(ya == c) for c in (0, 1)]
+    values = []
+    for _ in range(n):
+        idx = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
+        v = metric(ya[idx], pa[idx])
+        if v is not None:
+            values.append(v)
+    lo, hi = np.quantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
+
+
+def ece_floor(
+    y: Sequence[int], p: Sequence[float], bins: int = 10, *, balanced: bool = False, n: int = 200, seed: int = 0
+) -> float | None:
+    """The mean ECE a perfectly calibrated predictor would show on these images.
+
+    The labels are drawn from the probabilities themselves (with ``balanced``, from
+    p_generated read at the images' own class shares, since p assumes as many generated
+    images as real ones), so what remains is the error of measuring on this few images."""
+    ya, pa = _arrays(y, p)
+    if not len(ya):
+        return None
+    rng = np.random.default_rng(seed)
+    q = pa
+    if balanced:
+        prior = float(ya.mean())
+        q = prior * pa / np.maximum(prior * pa + (1 - prior) * (1 - pa), 1e-12)
+    values = []
+    for _ in range(n):
+        ys = (rng.uniform(0, 1, len(q)) < q).astype(int)
+        if len(set(ys.tolist())) == 2 or not balanced:
+            values.append(expected_calibration_error(ys, pa, bins, balanced=balanced))
+    return float(np.mean(values)) if values else None
+
+
 def reliability(
     y: Sequence[int], p: Sequence[float], bins: int = 10, *, balanced: bool = False
 ) -> list[dict[str, float]]:

@@ -22,6 +22,11 @@ What a match can prove, and what it cannot:
   none, so a match is not proof and absence proves nothing;
 * it does not say which part of a composite was generated.
 
+So the fusion weighs a mark by a stated prior, not a fitted weight
+(``telltales.evaluate.fit.PRIOR_WEIGHTS``), and lets it only corroborate
+(``telltales.fusion.CORROBORATING``): with other evidence that leans generated
+it may decide, alone it leaves the picture unsure.
+
 Measured with ``python benchmarks/bench_visible_mark.py --data ../shared/data/dev``
 (nothing tuned on it: the colours are DALL-E 2's own): the strip on 78 of the
 78 DALL-E 2 files, on none of the 409 real photos and none of the other

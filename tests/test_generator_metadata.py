@@ -121,9 +121,17 @@ def run(data: bytes):
          {"seed": 305223794, "steps": 25, "model": "Flux/flux1-dev-fp8", "size": "512x768"}),
         ({"Description": "a cat astronaut --ar 3:2 Job ID: 4f1d7e2a-1b2c-4d5e-8f90-123456789abc",
           "Author": "someone"}, "Midjourney", {"prompt": "a cat astronaut --ar 3:2"}),
+        # TensorArt writes its JSON's UTF-8 bytes into a Latin-1 tEXt chunk
+        ({"generation_data": json.dumps({
+            "prompt": "café au lait, morning light", "negativePrompt": "blurry", "width": 768, "height": 1152,
+            "seed": "1873645529", "steps": 25, "cfgScale": 6.5, "clipSkip": 2,
+            "baseModel": {"modelFileName": "majicmixRealistic_v7.safetensors", "hash": "7c819b6d13"}},
+            ensure_ascii=False).encode("utf-8").decode("latin-1")}, "TensorArt",
+         {"seed": 1873645529, "steps": 25, "cfg": 6.5, "model": "majicmixRealistic_v7.safetensors",
+          "prompt": "café au lait, morning light", "negative_prompt": "blurry", "size": "768x1152"}),
     ],
     ids=["a1111", "comfyui", "comfyui-workflow-only", "novelai", "invokeai", "invokeai-sd-metadata",
-         "invokeai-dream", "fooocus", "swarmui", "midjourney"],
+         "invokeai-dream", "fooocus", "swarmui", "midjourney", "tensorart"],
 )
 def test_png_chunks_of_each_tool(texts, tool, expect):
     f = run(png_with(**texts))
@@ -179,8 +187,9 @@ def test_decode_user_comment_unicode_endianness(encoding):
         ("0th", piexif.ImageIFD.Make, b"NovelAI", "NovelAI"),
         ("0th", piexif.ImageIFD.ImageDescription, b"Made with Google AI", "Google AI (Imagen / Gemini)"),
         ("Exif", piexif.ExifIFD.MakerNote, b"OpenAI--ImageGeneration--generation-abc", "OpenAI DALL-E"),
+        ("0th", piexif.ImageIFD.ImageDescription, b"Imagined with Meta AI", "Meta AI"),
     ],
-    ids=["firefly", "midjourney", "dalle", "novelai-make", "google-description", "openai-makernote"],
+    ids=["firefly", "midjourney", "dalle", "novelai-make", "google-description", "openai-makernote", "meta"],
 )
 def test_exif_fields_that_name_a_generator(ifd, tag, value, tool):
     exif = piexif.dump({ifd: {tag: value}} if ifd == "0th" else {"0th": {}, ifd: {tag: value}})

@@ -108,7 +108,7 @@ GENERATORS: tuple[tuple[str, str], ...] = (
 )
 _GEN_RE = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in GENERATORS)
 _PHRASE = re.compile(
-    r"\b(made|generated|created|produced|rendered|edited)\s+(with|by|using|in|on)\s+(the\s+)?(.{2,60})",
+    r"\b(made|generated|created|produced|rendered|edited|imagined)\s+(with|by|using|in|on)\s+(the\s+)?(.{2,60})",
     re.IGNORECASE,
 )
 
@@ -305,8 +305,17 @@ def _get(d: dict[str, Any], *keys: str) -> Any:
 
 def _model_name(v: Any) -> Any:
     if isinstance(v, dict):
-        return _get(v, "name", "model_name", "key")
+        return _get(v, "name", "model_name", "model_file_name", "key")
     return v
+
+
+def _utf8_read_as_latin1(text: str) -> str:
+    """Text whose UTF-8 bytes were stored in a Latin-1 field (TensorArt's tEXt), decoded right;
+    anything else unchanged."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 def parse_comfy_prompt(graph: Any) -> dict[str, Any] | None:
@@ -444,6 +453,8 @@ def claims_from_text(field_name: str, key: str, text: str) -> list[Claim]:
     text = text.strip()
     if not text:
         return claims
+    if key == "generation_data":
+        text = _utf8_read_as_latin1(text)
     data = _json(text)
     if key in ("prompt", "workflow") and (
         p := parse_comfy_prompt(data) if key == "prompt" else parse_comfy_workflow(data)

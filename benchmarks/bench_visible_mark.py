@@ -1,4 +1,4 @@
-"""Measure provenance.visible-mark (DALL-E 2 colour strip, AI labels) on labelled data.
+"""Measure provenance.visible-mark (DALL-E 2 colour strip, Gemini sparkle, AI labels) on labelled data.
 
     python benchmarks/bench_visible_mark.py --data ../shared/data/dev [--data DIR ...] [--web]
 
@@ -7,7 +7,7 @@ Each ``--data`` folder holds a ``manifest.tsv`` with ``file``, ``label`` and
 which); the real photos flagged (false positives, listed); and the mean time per
 image (the OCR the labels need included).
 ``--web`` first degrades every file (long side <= 1024, JPEG quality 80).
-Nothing is tuned here: the cue's colours and thresholds are fixed in the cue.
+Nothing is tuned here: the cue's colours, template and thresholds are fixed in the cue.
 """
 
 from __future__ import annotations

@@ -58,7 +58,8 @@ def test_an_unknown_profile_is_refused():
 def test_triage_reads_the_mark_strip_without_ocr_and_escalation_reads_the_labels_too():
     src = make_example("plain-png")
     quick = telltales.inspect(src, fusion=METADATA_ONLY, cues=["provenance"], profile="triage")
-    assert quick.finding("provenance.visible-mark").details["marks_checked"] == ["DALL-E 2 colour strip"]
+    assert quick.finding("provenance.visible-mark").details["marks_checked"] == [
+        "DALL-E 2 colour strip", "Gemini sparkle"]
     full = telltales.inspect(src, fusion=METADATA_ONLY, profile="triage")
     assert full.profile == "full"
     assert full.finding("provenance.visible-mark").details["marks_checked"] == \

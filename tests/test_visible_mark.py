@@ -13,7 +13,9 @@ from telltales.analysis import Analysis
 from telltales.api import run_cue
 from telltales.cues.provenance.visible_mark import (
     STRIP_COLOURS,
+    find_sparkle,
     find_strip,
+    is_sparkle,
     is_strip,
     label_in,
     read_strip,
@@ -227,4 +229,81 @@ def test_without_ocr_the_strip_is_still_read(monkeypatch):
     monkeypatch.setitem(analysis._PROVIDERS, "ocr", no_ocr)
     f = run(encode(with_strip(scene())))
     assert f.status == Status.GENERATED and f.details["marks_checked"][0] == "DALL-E 2 colour strip"
-    assert "pip install 'telltales[ocr]'" in f.details["marks_checked"][1]  # says what was not read
+    assert "pip install 'telltales[ocr]'" in f.details["marks_checked"][-1]  # says what was not read
+
+
+# --- Gemini's sparkle -----------------------------------------------------------------------
+
+
+def learnt_alpha() -> np.ndarray:
+    from importlib import resources
+
+    with resources.files("telltales.models").joinpath("gemini_sparkle.npz").open("rb") as fh:
+        return np.load(fh)["alpha"].astype(np.float32)
+
+
+def with_sparkle(px: np.ndarray, half: float, dist: float, opacity: float = 1.0) -> np.ndarray:
+    """Blend white through the learnt alpha (resized by PIL, not by the cue's own resampling)
+    into the window of half-side ``half`` centred ``dist * half`` from the right and bottom."""
+    h, w = px.shape[:2]
+    side = int(round(2 * half))
+    a = np.asarray(PILImage.fromarray(learnt_alpha()).resize((side, side), PILImage.Resampling.BILINEAR))
+    a = np.clip(a, 0, 1)[..., None] * opacity
+    x0, y0 = int(round(w - dist * half - half)), int(round(h - dist * half - half))
+    out = px.astype(np.float32)
+    out[y0:y0 + side, x0:x0 + side] = a * 255 + (1 - a) * out[y0:y0 + side, x0:x0 + side]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def grey(px: np.ndarray) -> np.ndarray:
+    return px.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+@pytest.mark.parametrize(("side", "half_share", "dist"), [(1024, 0.05, 1.0), (1200, 0.055, 1.1), (800, 0.04, 1.4)])
+def test_sparkle_is_found_where_it_was_drawn(side, half_share, dist):
+    half = half_share * side
+    m = find_sparkle(grey(with_sparkle(scene(side, side, seed=1), half, dist)))
+    assert is_sparkle(m), m
+    x, y, bw, bh = m.box
+    cx, cy = x + bw / 2, y + bh / 2
+    assert abs(cx - (side - dist * half)) < 0.1 * half and abs(cy - (side - dist * half)) < 0.1 * half
+    assert 0.8 < m.gain < 1.25  # drawn at the learnt opacity
+    assert m.correlation - m.round_correlation > 0.02  # and with its four points
+
+
+def test_no_sparkle_no_match():
+    for seed in range(4):
+        assert not is_sparkle(find_sparkle(grey(scene(900, 700, seed=seed))))
+
+
+def test_a_faint_star_of_another_opacity_is_not_the_sparkle():
+    m = find_sparkle(grey(with_sparkle(scene(1024, 1024, seed=2), 50, 1.0, opacity=0.3)))
+    assert m.correlation > 0.7  # the shape fits ...
+    assert not is_sparkle(m)  # ... but it brightens far less than Gemini's sparkle does
+
+
+def test_sparkle_survives_a_web_copy_and_the_cue_reports_it_with_its_box():
+    px = with_sparkle(scene(1600, 1200, seed=3), 0.05 * (1600 * 1200) ** 0.5, 1.0)
+    small = np.asarray(PILImage.fromarray(px).resize((800, 600), PILImage.Resampling.LANCZOS))
+    f = run(encode(small, "JPEG", quality=80))
+    assert f.status == Status.GENERATED and f.details["tool"] == "Google Gemini"
+    assert 0.5 <= f.strength < 1.0 and not f.decisive and "paste" in f.reason
+    (x, y, bw, bh), = [r.box for r in f.regions]
+    assert x + bw <= 800 and y + bh <= 600 and x > 600 and y > 400
+
+
+def test_sparkle_away_from_the_corner_is_not_read():
+    px = with_sparkle(scene(1024, 1024, seed=4), 50, 6.0)  # well inside the picture
+    assert not is_sparkle(find_sparkle(grey(px)))
+
+
+@pytest.mark.parametrize("sigma", [2, 3, 4, 6, 8])
+def test_a_round_highlight_where_the_sparkle_would_be_is_not_one(sigma):
+    """A bright round spot of the right brightness correlates with the sparkle nearly as well
+    as the sparkle does (0.7-0.8); it fits a round blob better, and that tells them apart."""
+    px = scene(256, 256, seed=5).astype(np.float32)
+    yy, xx = np.mgrid[0:256, 0:256]
+    c = 256 - 3 * sigma - 4
+    px += (80 * np.exp(-((xx - c) ** 2 + (yy - c) ** 2) / (2 * sigma**2)))[..., None]
+    m = find_sparkle(grey(np.clip(px, 0, 255).astype(np.uint8)))
+    assert m is None or not is_sparkle(m)

@@ -139,7 +139,7 @@ ITEMS: tuple[Item, ...] = (
          "Read the file's metadata (PNG text, EXIF, XMP) for a generator's name or prompt."),
     Item("provenance.watermark", "invisible watermarks that generators embed",
          "(needs software) Decode the generators' invisible watermarks."),
-    Item("provenance.visible-mark", "a generator's visible mark (the DALL-E 2 colour strip)",
+    Item("provenance.visible-mark", "a generator's visible mark (DALL-E 2's colour strip, Gemini's sparkle, AI labels)",
          "Look at the corners for a generator's own mark: DALL-E 2's five coloured squares at the "
          "bottom right, Gemini's sparkle, 'Imagined with AI', 'AI生成' labels. A mark can be pasted "
          "or cropped away: it is evidence, not proof."),

@@ -25,9 +25,10 @@ sane:
   portrait families fell to 0.02, because "has a measurable body" had become
   "real". The bound stays a parameter so the form can be revisited.
 * cues in :data:`PRIOR_WEIGHTS` (a generator's visible mark) are not fitted at
-  all: the families that carry them are not in the fit part, so a fitted weight
-  would be the regulariser's 0 or noise. They get a stated prior weight, written
-  with its reason into the fusion's record.
+  all: DALL-E 2, which carries the commonest mark, is locked, and the Gemini
+  sparkle's template was learnt from the fit part's Gemini pictures, so a fitted
+  weight would be the regulariser's 0 or an in-sample one. They get a stated
+  prior weight, written with its reason into the fusion's record.
 
 Images are weighted so each class counts half and, within a class, each family
 (generator family, or real source folder) counts in proportion to the square
@@ -63,11 +64,12 @@ NOT_OUT_OF_FOLD = ("noise.learned",)
 # cues weighed by a stated prior instead of a fit, and why (written into the fusion's record)
 PRIOR_WEIGHTS: dict[str, tuple[float, str]] = {
     "provenance.visible-mark": (3.0, (
-        "not fitted: the marks come from generator families the fit part does not hold (DALL-E 2 is "
-        "locked), so there is nothing to learn a weight from. w = 3 makes DALL-E 2's strip (strength "
-        "0.9) a likelihood ratio of about 15 and a typed label (0.7-0.8) about 8-11; no mark was found "
-        "on any of the 1,622 real photos of dev, train and train2. Whatever the weight, the fusion lets "
-        "a mark decide only with other evidence that leans generated (telltales.fusion.CORROBORATING)")),
+        "not fitted: DALL-E 2, whose strip is the commonest mark, is locked, and Gemini's sparkle "
+        "template was learnt from the fit part's Gemini pictures, so a weight fitted there would be "
+        "fitted in-sample. w = 3 makes DALL-E 2's strip (strength 0.9) a likelihood ratio of about 15, "
+        "Gemini's sparkle (0.85) about 13 and a typed label (0.7-0.8) about 8-11. Whatever the weight, "
+        "the fusion lets a mark decide only with other evidence that leans generated "
+        "(telltales.fusion.CORROBORATING)")),
 }
 W_BOUNDS = (0.0, 10.0)
 STRONG_BOUNDS = (4.0, 10.0)

@@ -57,7 +57,10 @@ def plot_reliability(summary: dict[str, Any], path: Path) -> None:
     ax.plot([0, 1], [0, 1], ls=":", c="grey")
     ax.set(xlabel="predicted p_generated (bin mean)", ylabel="observed share generated (classes weighted 1/2)",
            title="Reliability (for an even prior)", xlim=(0, 1), ylim=(0, 1))
-    ax.legend(loc="upper left", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no image was analysed", ha="center", va="center", c="grey")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -311,3 +311,26 @@ def test_a_round_highlight_where_the_sparkle_would_be_is_not_one(sigma):
     px += (80 * np.exp(-((xx - c) ** 2 + (yy - c) ** 2) / (2 * sigma**2)))[..., None]
     m = find_sparkle(grey(np.clip(px, 0, 255).astype(np.uint8)))
     assert m is None or not is_sparkle(m)
+
+
+def test_sparkle_template_is_the_one_its_record_names(tmp_path):
+    import hashlib
+    import json
+    from importlib import resources
+
+    from telltales.cues.provenance.visible_mark import load_sparkle_alpha
+    from telltales.errors import TelltalesError
+
+    models = resources.files("telltales.models")
+    record = json.loads(models.joinpath("gemini_sparkle.json").read_text(encoding="utf-8"))
+    data = models.joinpath("gemini_sparkle.npz").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == record["npz_sha256"]
+    assert all(src["source_repo"] and src["sha256"] for src in record["sources"])  # the record says what it was learnt from
+    np.testing.assert_array_equal(load_sparkle_alpha(), learnt_alpha())
+
+    (tmp_path / "gemini_sparkle.json").write_text(json.dumps(record))
+    altered = learnt_alpha().copy()
+    altered[0, 0] += 0.5
+    np.savez(tmp_path / "gemini_sparkle.npz", alpha=altered)
+    with pytest.raises(TelltalesError, match="sha256"):
+        load_sparkle_alpha(tmp_path)

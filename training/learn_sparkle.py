@@ -20,6 +20,7 @@ published, so it is measured here:
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import sys
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     ds = manifest.load(args.data)
     items = [it for it in ds.items if it.family == "gemini" and not families.is_locked(it.family)]
+    with open(args.data, newline="", encoding="utf-8") as fh:
+        repo_of = {row["file"]: row.get("source_repo", "") for row in csv.DictReader(fh, delimiter="\t")}
     used, acc = [], np.zeros((SIDE, SIDE))
     t0 = time.perf_counter()
     for it in items:
@@ -96,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         if best and best[0] >= 0.9 and best[1] < 6:
             corr, _, size, dist = best
             acc += alpha_window(gray, w - dist * size, h - dist * size, size)
-            used.append({"file": Path(it.path).name, "sha256": hashlib.sha256(Path(it.path).read_bytes()).hexdigest(),
+            used.append({"file": Path(it.path).name, "source_repo": repo_of.get(it.file, ""),
+                         "sha256": hashlib.sha256(Path(it.path).read_bytes()).hexdigest(),
                          "correlation": round(corr, 3)})
     template = np.clip(acc / max(1, len(used)), 0, 1)
     print(f"{len(items)} fit-part Gemini images searched, {len(used)} clear sparkles averaged, "
@@ -106,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         MODEL.with_suffix(".json").write_text(json.dumps({
             "what": "mean alpha of Gemini's visible sparkle, a 2L x 2L window with the sparkle in its middle",
             "command": "python training/learn_sparkle.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "family": "gemini (fit part of split v2)", "sources": used,
+            "family": "gemini (fit part of split v2)",
+            "npz_sha256": hashlib.sha256(MODEL.with_suffix(".npz").read_bytes()).hexdigest(), "sources": used,
         }, indent=1) + "\n")
         print("wrote", MODEL.with_suffix(".npz"))
     return 0

@@ -48,7 +48,9 @@ Gemini's apps draw a translucent white four-pointed sparkle near the
 bottom-right corner of the pictures they let you download. Its alpha mask is
 not published; ``models/gemini_sparkle.npz`` is the mean alpha of the clear
 sparkles on fit-part Gemini images (``training/learn_sparkle.py``, its files
-listed in ``gemini_sparkle.json``). The sparkle scales with the picture, so it
+listed with their source repositories and hashes in ``gemini_sparkle.json``,
+which also names the template's own sha256: a template that does not match it
+is refused). The sparkle scales with the picture, so it
 is searched over sizes (relative to the picture's geometric-mean side) and
 distances from the corner; a match needs the template to explain the
 brightening around it (correlation with the residual after a plane fit of the
@@ -71,14 +73,19 @@ train2 in any condition, and on no other generator's picture.
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
+import json
 import math
 import re
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
 from telltales.analysis import Analysis
+from telltales.errors import TelltalesError
 from telltales.findings import Region, Result
 from telltales.registry import cue
 
@@ -253,14 +260,28 @@ class SparkleMatch:
     box: tuple[int, int, int, int]  # x, y, w, h of the sparkle, in the searched picture's pixels
 
 
+def load_sparkle_alpha(models: Path | None = None, name: str = "gemini_sparkle") -> np.ndarray:
+    """The learnt alpha in ``<models>/<name>.npz`` (default: the packaged ``telltales.models``),
+    refused unless its sha256 is the one its record (``<name>.json``, written with it by
+    training/learn_sparkle.py) names."""
+    models = models or resources.files("telltales.models")
+    data = models.joinpath(f"{name}.npz").read_bytes()
+    want = json.loads(models.joinpath(f"{name}.json").read_text(encoding="utf-8")).get("npz_sha256")
+    got = hashlib.sha256(data).hexdigest()
+    if got != want:
+        raise TelltalesError(f"models/{name}.npz: sha256 {got} is not the {want} its record names; "
+                             "reinstall telltales or rerun training/learn_sparkle.py --write")
+    with np.load(io.BytesIO(data)) as npz:
+        return npz["alpha"]
+
+
 @functools.lru_cache(maxsize=1)
 def sparkle_template() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The learnt alpha at SPARKLE_WINDOW px, where it is background, the plane fit's solver,
     and a round blob of the same area (what a bright spot that is not a sparkle looks like)."""
     from scipy import ndimage
 
-    with resources.files("telltales.models").joinpath("gemini_sparkle.npz").open("rb") as fh:
-        alpha = np.load(fh)["alpha"].astype(float)
+    alpha = load_sparkle_alpha().astype(float)
     n = SPARKLE_WINDOW
     t = np.clip(ndimage.zoom(alpha, n / alpha.shape[0], order=1), 0, 1)
     out = t < 0.03

@@ -108,8 +108,12 @@ def show(name: str, t: dict[str, dict]) -> None:
     for c, m in t.items():
         print(f"{c:10s} {m['n']:5d} {m['auc']:6.3f} {m['tpr_at_2pct_fpr']:7.3f} {m['real_called_generated']:9.3f} "
               f"{m['ai_called_generated']:8.3f} {m['ai_called_real']:8.3f} {m['unsure']:7.3f} "
-              f"{m['ece_balanced']:6.3f} {m['ece_interval'][0]:5.3f}-{m['ece_interval'][1]:5.3f} "
-              f"{m['ece_floor']:6.3f}")
+              f"{m['ece_balanced']:6.3f} {_spread(m['ece_interval']):>11s} "
+              f"{'-' if m['ece_floor'] is None else format(m['ece_floor'], '6.3f'):>6s}")
+
+
+def _spread(interval: tuple[float, float] | None) -> str:
+    return "-" if interval is None else f"{interval[0]:5.3f}-{interval[1]:5.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:

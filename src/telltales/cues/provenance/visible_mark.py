@@ -1,4 +1,4 @@
-"""A generator's visible mark: the DALL-E 2 colour strip.
+"""A generator's visible mark: the DALL-E 2 colour strip, Gemini's sparkle, AI labels.
 
 DALL-E 2 (OpenAI's web app, 2022-2023) put a signature on every picture it let
 you download: five adjacent squares, 16 px each on its native 1024 px output,

@@ -246,16 +246,21 @@ def learnt_alpha() -> np.ndarray:
         return np.load(fh)["alpha"].astype(np.float32)
 
 
-def with_sparkle(px: np.ndarray, half: float, dist: float, opacity: float = 1.0) -> np.ndarray:
+def with_sparkle(px: np.ndarray, half: float, dist: float, opacity: float = 1.0,
+                 dist_y: float | None = None) -> np.ndarray:
     """Blend white through the learnt alpha (resized by PIL, not by the cue's own resampling)
-    into the window of half-side ``half`` centred ``dist * half`` from the right and bottom."""
+    into the window of half-side ``half`` centred ``dist * half`` from the right edge and
+    ``dist_y * half`` (default: the same) from the bottom; the window may run past the edges."""
     h, w = px.shape[:2]
     side = int(round(2 * half))
     a = np.asarray(PILImage.fromarray(learnt_alpha()).resize((side, side), PILImage.Resampling.BILINEAR))
     a = np.clip(a, 0, 1)[..., None] * opacity
-    x0, y0 = int(round(w - dist * half - half)), int(round(h - dist * half - half))
+    x0 = int(round(w - dist * half - half))
+    y0 = int(round(h - (dist if dist_y is None else dist_y) * half - half))
+    a = a[:h - y0, :w - x0]  # the part of the window inside the picture
     out = px.astype(np.float32)
-    out[y0:y0 + side, x0:x0 + side] = a * 255 + (1 - a) * out[y0:y0 + side, x0:x0 + side]
+    region = out[y0:y0 + a.shape[0], x0:x0 + a.shape[1]]
+    out[y0:y0 + a.shape[0], x0:x0 + a.shape[1]] = a * 255 + (1 - a) * region
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
@@ -263,14 +268,18 @@ def grey(px: np.ndarray) -> np.ndarray:
     return px.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
-@pytest.mark.parametrize(("side", "half_share", "dist"), [(1024, 0.05, 1.0), (1200, 0.055, 1.1), (800, 0.04, 1.4)])
-def test_sparkle_is_found_where_it_was_drawn(side, half_share, dist):
+@pytest.mark.parametrize(("side", "half_share", "dist", "dist_y"), [
+    (1024, 0.05, 1.0, 1.0), (1200, 0.055, 1.1, 1.1), (800, 0.04, 1.4, 1.4),
+    (900, 0.05, 0.7, 0.8),  # closer to the corner than its window's half-side: the window runs past the edges
+    (1500, 0.02, 1.2, 0.9),  # small, and further from the right edge than from the bottom
+])
+def test_sparkle_is_found_where_it_was_drawn(side, half_share, dist, dist_y):
     half = half_share * side
-    m = find_sparkle(grey(with_sparkle(scene(side, side, seed=1), half, dist)))
+    m = find_sparkle(grey(with_sparkle(scene(side, side, seed=1), half, dist, dist_y=dist_y)))
     assert is_sparkle(m), m
     x, y, bw, bh = m.box
     cx, cy = x + bw / 2, y + bh / 2
-    assert abs(cx - (side - dist * half)) < 0.1 * half and abs(cy - (side - dist * half)) < 0.1 * half
+    assert abs(cx - (side - dist * half)) < 0.1 * half and abs(cy - (side - dist_y * half)) < 0.1 * half
     assert 0.8 < m.gain < 1.25  # drawn at the learnt opacity
     assert m.correlation - m.round_correlation > 0.02  # and with its four points
 
@@ -334,3 +343,29 @@ def test_sparkle_template_is_the_one_its_record_names(tmp_path):
     np.savez(tmp_path / "gemini_sparkle.npz", alpha=altered)
     with pytest.raises(TelltalesError, match="sha256"):
         load_sparkle_alpha(tmp_path)
+
+
+def test_sparkle_beside_an_object_is_still_found():
+    """Only the sparkle and a ring around it are read: a dark object elsewhere in its window
+    (a shoe, a sleeve) does not spoil the background fit."""
+    side, half = 1000, 50.0
+    px = scene(side, side, seed=6).copy()
+    c = side - 1.3 * half
+    px[int(c - half):int(c - 0.6 * half), int(c - half):int(c - 0.55 * half)] = 20  # in the window's corner
+    m = find_sparkle(grey(with_sparkle(px, half, 1.3)))
+    assert is_sparkle(m), m
+
+
+def test_a_white_crosshair_overlay_is_not_the_sparkle():
+    """A camera's crosshair (four thin white arms around a ring) has four points too."""
+    px = np.full((640, 480, 3), (10, 10, 200), np.uint8)
+    img = PILImage.fromarray(px)
+    from PIL import ImageDraw
+
+    d = ImageDraw.Draw(img)
+    cx, cy = 480 - 100, 640 - 30
+    d.line([(cx - 16, cy), (cx + 16, cy)], fill="white", width=2)
+    d.line([(cx, cy - 16), (cx, cy + 16)], fill="white", width=2)
+    d.ellipse([cx - 8, cy - 8, cx + 8, cy + 8], outline="white", width=2, fill=(40, 120, 230))
+    m = find_sparkle(grey(np.asarray(img)))
+    assert m is None or not is_sparkle(m)

@@ -1,7 +1,7 @@
 """Compare two ``noise.clip`` heads out of fold, on the fit-part images both were scored on.
 
     python training/compare_heads.py OLD_SCORES.jsonl OLD_REPORT.json NEW_SCORES.jsonl NEW_REPORT.json \\
-        --data MANIFEST [--people training/extra/real_people.tsv]
+        --data MANIFEST
 
 SCORES and REPORT are what ``training/train_clip_detector.py --write --scores --report``
 wrote. Only fit-part rows enter (``part == "fit"``, out-of-fold scores), and only the

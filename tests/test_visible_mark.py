@@ -6,6 +6,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
@@ -369,3 +371,16 @@ def test_a_white_crosshair_overlay_is_not_the_sparkle():
     d.ellipse([cx - 8, cy - 8, cx + 8, cy + 8], outline="white", width=2, fill=(40, 120, 230))
     m = find_sparkle(grey(np.asarray(img)))
     assert m is None or not is_sparkle(m)
+
+
+@given(st.integers(8, 700), st.integers(8, 700), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_sparkle_search_on_any_picture_returns_a_box_inside_it_or_nothing(w, h, seed):
+    rng = np.random.default_rng(seed)
+    gray = rng.uniform(0, 255, (h, w)).astype(np.float32)
+    gray[rng.random((h, w)) < 0.5] = rng.uniform(0, 255)  # flat patches, where correlation divides by 0
+    m = find_sparkle(gray)
+    if m is not None:
+        x, y, bw, bh = m.box
+        assert x >= 0 and y >= 0 and x + bw <= w + 1 and y + bh <= h + 1
+        assert all(np.isfinite(v) for v in (m.correlation, m.gain, m.round_correlation))

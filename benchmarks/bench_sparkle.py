@@ -20,10 +20,9 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
-
 
 def read(job: tuple[str, str]) -> tuple[str, str, tuple[float, float, float] | None, bool, str]:
+    from telltales.analyses.pixels import luma
     from telltales.analysis import Analysis
     from telltales.cues.provenance import visible_mark as vm
     from telltales.evaluate import conditions
@@ -34,7 +33,7 @@ def read(job: tuple[str, str]) -> tuple[str, str, tuple[float, float, float] | N
     path, condition = job
     try:
         rgb = Analysis(load_image(conditions.apply(condition, Path(path).read_bytes()))).rgb
-        m = vm.find_sparkle(rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))
+        m = vm.find_sparkle(luma(rgb))
     except Exception as exc:  # a file this cannot read is counted and named, not fatal
         return path, condition, None, False, f"{type(exc).__name__}: {exc}"
     scores = (m.correlation, m.gain, m.round_correlation) if m else None

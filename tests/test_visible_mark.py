@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
+from telltales.analyses.pixels import luma
 from telltales.analysis import Analysis
 from telltales.api import run_cue
 from telltales.cues.provenance.visible_mark import (
@@ -267,7 +268,7 @@ def with_sparkle(px: np.ndarray, half: float, dist: float, opacity: float = 1.0,
 
 
 def grey(px: np.ndarray) -> np.ndarray:
-    return px.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return luma(px)
 
 
 @pytest.mark.parametrize(("side", "half_share", "dist", "dist_y"), [
@@ -362,8 +363,6 @@ def test_a_white_crosshair_overlay_is_not_the_sparkle():
     """A camera's crosshair (four thin white arms around a ring) has four points too."""
     px = np.full((640, 480, 3), (10, 10, 200), np.uint8)
     img = PILImage.fromarray(px)
-    from PIL import ImageDraw
-
     d = ImageDraw.Draw(img)
     cx, cy = 480 - 100, 640 - 30
     d.line([(cx - 16, cy), (cx + 16, cy)], fill="white", width=2)

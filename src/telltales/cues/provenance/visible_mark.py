@@ -92,6 +92,7 @@ from pathlib import Path
 
 import numpy as np
 
+from telltales.analyses.pixels import luma
 from telltales.analysis import Analysis
 from telltales.errors import TelltalesError
 from telltales.findings import Region, Result
@@ -342,11 +343,12 @@ def read_sparkle(gray: np.ndarray, cx: float, cy: float, half: float) -> tuple[f
     p = ndimage.map_coordinates(gray, [yy, xx], order=1, mode="nearest")
     gx, gy = tpl.grid
     # a plane fitted to the ring around the sparkle, once more without what does not fit a plane
-    coef = _plane(gx[around], gy[around], p[around])
-    off = np.abs(p[around] - (coef[0] * gx[around] + coef[1] * gy[around] + coef[2]))
+    rx, ry, rv = gx[around], gy[around], p[around]
+    coef = _plane(rx, ry, rv)
+    off = np.abs(rv - (coef[0] * rx + coef[1] * ry + coef[2]))
     keep = off <= 3 * np.median(off) + 2.0
-    if keep.sum() >= 0.5 * around.sum():
-        coef = _plane(gx[around][keep], gy[around][keep], p[around][keep])
+    if keep.sum() >= 0.5 * len(rv):
+        coef = _plane(rx[keep], ry[keep], rv[keep])
     background = coef[0] * gx + coef[1] * gy + coef[2]
     d, tv = (p - background)[read], t[read]
     gain = float((d * tv).sum() / (tv**2).sum()) / max(255.0 - float(background[around].mean()), 10.0)
@@ -488,7 +490,7 @@ def visible_mark(a: Analysis) -> Result:
     h, w = rgb.shape[:2]
     strip = find_strip(rgb) if square_sizes(w, h) else None
     work = a.rgb
-    sparkle = find_sparkle(work.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))
+    sparkle = find_sparkle(luma(work))
     labels, checked = [], ["DALL-E 2 colour strip", "Gemini sparkle"]
     if a.profile != "triage":  # reading text is most of this cue's cost: triage reads the marks alone
         try:

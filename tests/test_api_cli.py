@@ -230,3 +230,26 @@ def test_cli_stderr_stays_clean_when_the_landmark_models_start(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert res.stderr == ""
+
+
+def test_cli_base_rate_gives_p_at_that_rate_and_keeps_the_verdict(tmp_path):
+    """An SD PNG with its parameters: p near 1 at equal odds; at 1 in 100 its odds scale by 1/99."""
+    p = tmp_path / "ex.png"
+    p.write_bytes(make_example("sd-png"))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    runner = CliRunner()
+    plain = json.loads(runner.invoke(cli, ["inspect", str(p), "--json", "--cues", "provenance"]).stdout)
+    res = runner.invoke(cli, ["inspect", str(p), str(bad), "--json", "--cues", "provenance", "--base-rate", "0.01"])
+    rows = [json.loads(x) for x in res.stdout.strip().splitlines()]
+    assert rows[0]["verdict"] == plain["verdict"] and rows[0]["p_generated"] == plain["p_generated"]
+    at = rows[0]["p_generated_at_base_rate"]
+    assert at["base_rate"] == 0.01
+    odds = plain["p_generated"] / (1 - plain["p_generated"])
+    assert at["p"] == pytest.approx(odds / 99 / (1 + odds / 99), abs=2e-3)
+    assert rows[1]["verdict"] == "error" and rows[1]["p_generated_at_base_rate"] is None
+    text = runner.invoke(cli, ["inspect", str(p), "--cues", "provenance", "--base-rate", "0.01"])
+    assert text.exit_code == 0 and "where 1% of pictures are generated" in text.output
+    for wrong in ("0", "1", "1.5", "often"):
+        res = runner.invoke(cli, ["inspect", str(p), "--base-rate", wrong])
+        assert res.exit_code == 2 and "--base-rate" in res.stderr

@@ -129,6 +129,34 @@ def test_choose_thresholds_by_hand():
     assert weak == {"generated": fit.MIN_CONFIDENCE, "real": pytest.approx(1 - fit.MIN_CONFIDENCE)}
 
 
+def test_thresholds_count_false_alarms_with_the_fit_weights():
+    """Two real photos of a small source at 0.9 and 0.95 among 98 easy ones: 2% of the images,
+    but with the fit's weights (sqrt of each family's size) 12.5% of the real side, so the
+    weighted choice puts "generated" above both, the count by image just below them."""
+    real = np.r_[np.linspace(0.0, 0.6, 98), 0.9, 0.95]
+    fams = ["real:easy"] * 98 + ["real:people"] * 2
+    ai = np.linspace(0.3, 1.0, 20)
+    p, y = np.r_[real, ai], np.r_[np.zeros(100), np.ones(20)]
+    w = fit.sample_weights(y, fams + ["gen"] * 20)
+    cond = ["x"] * 120
+    assert w[98:100].sum() / w[:100].sum() == pytest.approx(np.sqrt(2) / (np.sqrt(2) + np.sqrt(98)))
+    by_image = fit.choose_thresholds(p, y, cond)
+    assert 0.6 < by_image["generated"] < 0.7 + 1e-9  # the floor of a verdict: 0.7
+    by_family = fit.choose_thresholds(p, y, cond, weights=w)
+    assert 0.95 < by_family["generated"] < 0.9501
+    # equal weights are the count by image
+    assert fit.choose_thresholds(p, y, cond, weights=np.full(120, 3.0)) == by_image
+
+
+def test_fit_records_how_it_counted_false_alarms():
+    recs = synthetic()
+    assert fit.fit_fusion(recs).fusion["record"]["thresholds_by"] == "images"  # the default
+    for by in ("families", "images"):
+        assert fit.fit_fusion(recs, thresholds_by=by).fusion["record"]["thresholds_by"] == by
+    with pytest.raises(ValueError, match="thresholds_by"):
+        fit.fit_fusion(recs, thresholds_by="pixels")
+
+
 def test_fusion_with_fitted_weights_reproduces_fit_logits():
     recs = synthetic()
     result = fit.fit_fusion(recs)

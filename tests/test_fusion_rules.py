@@ -164,3 +164,28 @@ def test_a_drawn_picture_without_metadata_is_not_generated_with_certainty():
     noisy = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     r2 = telltales.inspect(PILImage.fromarray(noisy))
     assert r2.p_generated < 0.99
+
+
+def test_at_base_rate_known_answers():
+    from telltales.fusion import at_base_rate
+
+    assert at_base_rate(0.9, 0.01) == pytest.approx(9 / 99 / (1 + 9 / 99))
+    assert at_base_rate(0.99, 0.01) == pytest.approx(0.5)
+    assert at_base_rate(0.5, 0.2) == pytest.approx(0.2)  # no evidence: the base rate itself
+    assert at_base_rate(0.0, 0.3) == 0.0 and at_base_rate(1.0, 0.3) == 1.0
+    for rate in (0.0, 1.0, -0.1, 2.0):
+        with pytest.raises(ValueError, match="base rate"):
+            at_base_rate(0.5, rate)
+    with pytest.raises(ValueError, match="p_generated"):
+        at_base_rate(1.5, 0.5)
+
+
+@given(st.floats(0.001, 0.999), st.floats(0.001, 0.999), st.floats(0.001, 0.999))
+def test_at_base_rate_is_bayes_rule(p, rate, other):
+    """Equal odds is the identity; a higher rate never lowers p; going to a rate and back is p."""
+    from telltales.fusion import at_base_rate
+
+    assert at_base_rate(p, 0.5) == pytest.approx(p)
+    lo, hi = sorted((rate, other))
+    assert at_base_rate(p, lo) <= at_base_rate(p, hi) + 1e-12
+    assert at_base_rate(at_base_rate(p, rate), 1 - rate) == pytest.approx(p, abs=1e-9)

@@ -15,8 +15,10 @@ the locked part by the shipped head. Steps:
    ``noise.learned`` was trained on dev, so it never enters the fit.
 3. ``telltales.evaluate.fit.fit_fusion`` on the fit part: leave-one-family-out
    logits with the same family grouping (``telltales.evaluate.families``),
-   Platt calibration and thresholds from them; for each held-out family, a
-   calibration fitted without it (nested).
+   Platt calibration and thresholds from them (false alarms counted by image,
+   or with the fit's family weights with ``--thresholds families``; the other
+   choice is fitted and shown too); for each held-out family, a calibration
+   fitted without it (nested).
 4. The fitted fusion, and the fusion shipped before it, score the locked part:
    the table printed at the end is what the README reports.
 """
@@ -81,11 +83,15 @@ def table(scored: list[dict]) -> dict[str, dict]:
         p = [r["p_generated"] for r in rs]
         v = np.array([r["verdict"] for r in rs], dtype=object)
         ya = np.array(y)
+        w = fitting.sample_weights(ya, [r["family"] for r in rs])
         out[c] = {
             "n": len(rs),
             "auc": metrics.roc_auc(y, p),
             "tpr_at_2pct_fpr": metrics.tpr_at_fpr(y, p, 0.02),
             "real_called_generated": float(np.mean(v[ya == 0] == "generated")),
+            # the same share with each real source weighed as the fit weighs it (sqrt of its size)
+            "real_called_generated_weighted": float(
+                w[ya == 0] @ (v[ya == 0] == "generated") / w[ya == 0].sum()) if (ya == 0).any() else float("nan"),
             "ai_called_generated": float(np.mean(v[ya == 1] == "generated")),
             "ai_called_real": float(np.mean(v[ya == 1] == "real")),
             "real_called_real": float(np.mean(v[ya == 0] == "real")),
@@ -103,10 +109,11 @@ def table(scored: list[dict]) -> dict[str, dict]:
 
 def show(name: str, t: dict[str, dict]) -> None:
     print(f"\n{name}")
-    print(f"{'condition':10s} {'n':>5s} {'AUC':>6s} {'TPR@2%':>7s} {'real->gen':>9s} {'AI->gen':>8s} "
+    print(f"{'condition':10s} {'n':>5s} {'AUC':>6s} {'TPR@2%':>7s} {'real->gen':>9s} {'weighted':>8s} {'AI->gen':>8s} "
           f"{'AI->real':>8s} {'unsure':>7s} {'ECE':>6s} {'spread':>11s} {'floor':>6s}")
     for c, m in t.items():
         print(f"{c:10s} {m['n']:5d} {m['auc']:6.3f} {m['tpr_at_2pct_fpr']:7.3f} {m['real_called_generated']:9.3f} "
+              f"{m['real_called_generated_weighted']:8.3f} "
               f"{m['ai_called_generated']:8.3f} {m['ai_called_real']:8.3f} {m['unsure']:7.3f} "
               f"{m['ece_balanced']:6.3f} {_spread(m['ece_interval']):>11s} "
               f"{'-' if m['ece_floor'] is None else format(m['ece_floor'], '6.3f'):>6s}")
@@ -116,6 +123,20 @@ def _spread(interval: tuple[float, float] | None) -> str:
     return "-" if interval is None else f"{interval[0]:5.3f}-{interval[1]:5.3f}"
 
 
+def measure(rec_fit: list[dict], rec_lock: list[dict], name: str, thresholds_by: str,
+            *, quiet: bool = False) -> tuple[dict, dict, dict]:
+    """Fit on the fit part; its nested out-of-fold table and its locked-part table."""
+    fitted = fitting.fit_fusion(rec_fit, name=name, thresholds_by=thresholds_by)
+    full = Fusion.from_dict(fitted.fusion)
+    folds = {f: Fusion.from_dict(d) for f, d in fitted.fold_fusions.items()}
+    oof = table(runner.score(rec_fit, lambda r: folds.get(r["family"], full)))
+    locked = table(runner.score(rec_lock, full))
+    if not quiet:
+        show("fit part, nested leave-one-family-out (each family scored by a fusion fitted without it):", oof)
+        show("LOCKED part, fitted fusion:", locked)
+    return fitted.fusion, oof, locked
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True)
@@ -123,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", default="/tmp/fusion-work")
     ap.add_argument("--cues", default=",".join(RUN_CUES))
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--thresholds", choices=("images", "families"), default="images",
+                    help="count false alarms by image (default) or with the fit's family weights; "
+                         "the other choice is fitted and shown too, for comparison")
     ap.add_argument("--before", default=None, help="the fusion shipped before, for the comparison")
     ap.add_argument("--write", action="store_true", help="install the fitted fusion as models/fusion.json")
     ap.add_argument("--report", default="/tmp/fusion_report.json")
@@ -138,14 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     clip = clip_findings(args.clip_scores)
     print(f"noise.clip scores missing: fit {inject(rec_fit, clip)}, locked {inject(rec_lock, clip)}")
 
-    fitted = fitting.fit_fusion(rec_fit, name=f"oof-fit-{time.strftime('%Y%m%d')}")
-    fusion = fitted.fusion
-    full = Fusion.from_dict(fusion)
-    folds = {f: Fusion.from_dict(d) for f, d in fitted.fold_fusions.items()}
-    oof = table(runner.score(rec_fit, lambda r: folds.get(r["family"], full)))
-    show("fit part, nested leave-one-family-out (each family scored by a fusion fitted without it):", oof)
-    locked = table(runner.score(rec_lock, full))
-    show("LOCKED part, fitted fusion:", locked)
+    name = f"oof-fit-{time.strftime('%Y%m%d')}"
+    other = "images" if args.thresholds == "families" else "families"
+    fusion, oof, locked = measure(rec_fit, rec_lock, name, args.thresholds)
+    _, oof_other, locked_other = measure(rec_fit, rec_lock, name, other, quiet=True)
+    show(f"for comparison, fit part nested, thresholds counted by {other}:", oof_other)
+    show(f"for comparison, LOCKED part, thresholds counted by {other}:", locked_other)
     before = None
     if args.before:
         old = Fusion.load(args.before, check=False)
@@ -162,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
             "cues not run by this fit (weight 0: shown, not weighed)"],
         "nested_oof": oof, "locked": locked,
     })
-    Path(args.report).write_text(json.dumps({"fusion": fusion, "before": before}, indent=1, default=float))
+    Path(args.report).write_text(json.dumps(
+        {"fusion": fusion, "before": before,
+         f"thresholds_by_{other}": {"nested_oof": oof_other, "locked": locked_other}},
+        indent=1, default=float))
     if args.write:
         dest = Path(__file__).resolve().parents[1] / "src/telltales/models/fusion.json"
         dest.write_text(json.dumps(fusion, indent=1, default=float) + "\n")

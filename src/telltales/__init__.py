@@ -9,7 +9,7 @@
 from .api import __version__, inspect
 from .errors import ImageError, TelltalesError
 from .findings import Finding, ManualCheck, Region, Result, Status
-from .fusion import Fusion
+from .fusion import Fusion, at_base_rate
 from .image import Image, load_image
 from .registry import all_cues, cue
 from .report import Report
@@ -26,6 +26,7 @@ __all__ = [
     "ManualCheck",
     "Status",
     "Fusion",
+    "at_base_rate",
     "cue",
     "all_cues",
     "TelltalesError",

@@ -57,10 +57,13 @@ def cli() -> None:
 @click.option("--profile", type=click.Choice(["full", "triage"]), default="full", show_default=True,
               help="triage: provenance and the CLIP detector at one view first; the full inspection "
                    "only if that leaves the image unsure.")
+@click.option("--base-rate", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+              help="Also give p_generated for a collection in which this share of pictures is "
+                   "generated (p_generated itself assumes half; the verdict does not change).")
 @cues_option
 @fusion_option
 @max_pixels_option
-def inspect(files, as_json, verbose, overlay, profile, cues, fusion, max_pixels) -> None:
+def inspect(files, as_json, verbose, overlay, profile, base_rate, cues, fusion, max_pixels) -> None:
     """Analyse images and say: generated, real or unsure, and why.
 
     FILES are image paths; "-" reads one image from standard input.
@@ -71,13 +74,14 @@ def inspect(files, as_json, verbose, overlay, profile, cues, fusion, max_pixels)
       telltales inspect a.png b.jpg --json
       curl -s https://example.org/x.jpg | telltales inspect -
       telltales inspect photo.jpg --cues provenance --overlay out/
+      telltales inspect photo.jpg --base-rate 0.01
 
     Results go to stdout, errors to stderr. With --json a file that could not
     be analysed still gets its row, with verdict "error".
     Exits 1 if any file could not be analysed (its result says why).
     """
     from .api import inspect as inspect_one
-    from .fusion import Fusion
+    from .fusion import Fusion, at_base_rate
     from .report import render_text
 
     if overlay and "-" in files:
@@ -94,12 +98,16 @@ def inspect(files, as_json, verbose, overlay, profile, cues, fusion, max_pixels)
             failed += 1
             click.echo(f"Error: {error_line(report.error, path)}", err=True)
         if as_json:
-            click.echo(report.to_json())
+            row = report.to_dict()
+            if base_rate is not None:
+                row["p_generated_at_base_rate"] = None if report.p_generated is None else {
+                    "base_rate": base_rate, "p": round(at_base_rate(report.p_generated, base_rate), 4)}
+            click.echo(json.dumps(row, ensure_ascii=False))
         elif report.error is None:
             if shown:
                 click.echo()
             shown += 1
-            click.echo(render_text(report, verbose=verbose, color=color))
+            click.echo(render_text(report, verbose=verbose, color=color, base_rate=base_rate))
         if overlay and report.error is None:
             from .overlay import write_overlay
 

@@ -72,6 +72,27 @@ def finding_input(status: str, strength: float | None, details: dict[str, Any] |
     return 0.0
 
 
+def at_base_rate(p: float, rate: float) -> float:
+    """p_generated for a collection in which a share ``rate`` of pictures is generated.
+
+    The fusion weighs generated and real pictures equally, so its p_generated holds where
+    the two are equally common; elsewhere the odds scale by rate / (1 - rate) (Bayes' rule:
+    the evidence's likelihood ratio is unchanged, the prior is not).
+
+    >>> round(at_base_rate(0.9, 0.01), 3)
+    0.083
+    >>> at_base_rate(0.7, 0.5)
+    0.7
+    """
+    if not 0.0 < rate < 1.0:
+        raise ValueError(f"a base rate is a share strictly between 0 and 1, got {rate}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p_generated must be in [0, 1], got {p}")
+    if p in (0.0, 1.0) or rate == 0.5:
+        return p
+    return _sigmoid(math.log(p / (1.0 - p)) + math.log(rate / (1.0 - rate)))
+
+
 def _sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))

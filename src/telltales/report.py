@@ -59,8 +59,10 @@ _MARK = {
 }
 
 
-def render_text(report: Report, *, verbose: bool = False, color: bool = False) -> str:
-    """A readable summary for the terminal."""
+def render_text(report: Report, *, verbose: bool = False, color: bool = False,
+                base_rate: float | None = None) -> str:
+    """A readable summary for the terminal; with ``base_rate``, p_generated also at that rate
+    (:func:`telltales.fusion.at_base_rate`)."""
 
     def paint(s: str, code: str) -> str:
         return f"\033[{code}m{s}\033[0m" if color else s
@@ -72,8 +74,14 @@ def render_text(report: Report, *, verbose: bool = False, color: bool = False) -
         lines.append(f"ERROR {said}")
         return "\n".join(lines)
     vcode = {"generated": "1;31", "real": "1;32", "unsure": "1;33"}[report.verdict]
+    at_rate = ""
+    if base_rate is not None and report.p_generated is not None:
+        from .fusion import at_base_rate
+
+        at_rate = (f" ({at_base_rate(report.p_generated, base_rate):.2f} where {100 * base_rate:g}% of "
+                   "pictures are generated)")
     lines.append(
-        f"{name}: {paint(report.verdict.upper(), vcode)}  p_generated={report.p_generated:.2f}"
+        f"{name}: {paint(report.verdict.upper(), vcode)}  p_generated={report.p_generated:.2f}{at_rate}"
     )
     im = report.image
     if im:

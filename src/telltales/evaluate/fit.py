@@ -40,7 +40,10 @@ by a fusion fitted on the rest. The pooled out-of-fold logits then fit the
 shipped Platt calibration and choose its thresholds (see
 :func:`choose_thresholds`); for the held-out scores themselves, each family's
 calibration and thresholds come from the other families' out-of-fold logits
-only, so the reported false-alarm rate is measured, not imposed.
+only, so the reported false-alarm rate is measured, not imposed. The false-alarm
+shares are counted by image; ``thresholds_by="families"`` counts them with the
+fit's family weights instead, so a small source of real photos that the detector
+finds hard (photos of people) weighs as a new source would.
 """
 
 from __future__ import annotations
@@ -230,6 +233,16 @@ def _rows(d: Design, mask: np.ndarray) -> Design:
     return Design(d.cues, d.score[mask], d.applicable[mask], d.decisive[mask])
 
 
+def _cut_above(scores: np.ndarray, weights: np.ndarray, max_share: float) -> float | None:
+    """The lowest cut such that the images scoring at or above it carry at most ``max_share``
+    of ``weights``: just above the first score (from the top) whose inclusion would exceed it.
+    None when every image may be above it."""
+    order = np.argsort(-scores, kind="stable")
+    s, share = scores[order], np.cumsum(weights[order]) / weights.sum()
+    over = np.flatnonzero(share > max_share + 1e-12)
+    return None if not len(over) else float(np.nextafter(s[over[0]], 1.0))
+
+
 def choose_thresholds(
     p: np.ndarray,
     y: np.ndarray,
@@ -238,26 +251,29 @@ def choose_thresholds(
     max_false_generated: float = 0.02,
     max_false_real: float = 0.05,
     min_confidence: float = MIN_CONFIDENCE,
+    weights: np.ndarray | None = None,
 ) -> dict[str, float]:
     """The lowest "generated" threshold that calls at most ``max_false_generated`` of real
     images generated in *every* condition, and the highest "real" threshold that calls at
     most ``max_false_real`` of generated images real in every condition. A verdict also
     needs ``min_confidence``: "generated" is kept in [0.7, 0.995] and "real" in
     [0.005, 0.3] (a calibrated 0.6 is nearly a coin flip); between them an image is "unsure".
+
+    With ``weights`` (the fit's :func:`sample_weights`), the shares are of weight, not of
+    images: a small source of real photos then counts as much as the fit counts it, and a
+    big easy one cannot hide its false alarms.
     """
     cond = np.asarray(conditions, dtype=object)
+    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=float)
     t_gen, t_real = 0.5, 0.5
     for c in sorted(set(cond)):
-        m = cond == c
-        real_p = np.sort(p[m & (y == 0)])[::-1]
-        ai_p = np.sort(p[m & (y == 1)])
-        if len(real_p):
-            k = int(np.floor(max_false_generated * len(real_p)))
-            # everything strictly above the (k+1)-th highest real score may be called generated
-            t_gen = max(t_gen, float(np.nextafter(real_p[k], 1.0)) if k < len(real_p) else 0.5)
-        if len(ai_p):
-            k = int(np.floor(max_false_real * len(ai_p)))
-            t_real = min(t_real, float(np.nextafter(ai_p[k], 0.0)) if k < len(ai_p) else 0.5)
+        real, ai = (cond == c) & (y == 0), (cond == c) & (y == 1)
+        if real.any():
+            cut = _cut_above(p[real], w[real], max_false_generated)
+            t_gen = max(t_gen, 0.5 if cut is None else cut)
+        if ai.any():
+            cut = _cut_above(-p[ai], w[ai], max_false_real)  # the same, from the bottom
+            t_real = min(t_real, 0.5 if cut is None else -cut)
     return {
         "generated": float(np.clip(t_gen, min_confidence, 0.995)),
         "real": float(np.clip(t_real, 0.005, 1.0 - min_confidence)),
@@ -282,8 +298,16 @@ def fit_fusion(
     max_false_generated: float = 0.02,
     max_false_real: float = 0.05,
     record: dict[str, Any] | None = None,
+    thresholds_by: str = "images",
 ) -> FitResult:
-    """Fit on ``records`` (error rows excluded), validate LOGO, calibrate, choose thresholds."""
+    """Fit on ``records`` (error rows excluded), validate LOGO, calibrate, choose thresholds.
+
+    ``thresholds_by``: "images" counts the false-alarm shares by image (the shipped
+    fusion's choice); "families" counts them with the fit's own weights (each family by
+    the square root of its size, :func:`sample_weights`), which holds small hard sources of
+    real photos to the 2% too, at a cost in generated images called generated."""
+    if thresholds_by not in ("families", "images"):
+        raise ValueError(f"thresholds_by must be 'families' or 'images', not {thresholds_by!r}")
     rows = [r for r in records if not r.get("error")]
     if len({r["label"] for r in rows}) < 2:
         from ..errors import TelltalesError
@@ -299,9 +323,11 @@ def fit_fusion(
     ab = fit_platt(z_oof[ok], y[ok], w_all[ok])
     p_oof = np.full(len(y), np.nan)
     p_oof[ok] = calibrated(z_oof[ok], ab, d.decisive[ok])
+    by_family = thresholds_by == "families"
     thresholds = choose_thresholds(
         p_oof[ok], y[ok], [c for c, o in zip(conds, ok, strict=True) if o],
         max_false_generated=max_false_generated, max_false_real=max_false_real,
+        weights=w_all[ok] if by_family else None,
     )
     # Each held-out family is also calibrated and thresholded without its own predictions,
     # so the verdict metrics of the leave-one-out evaluation are not true by construction.
@@ -313,6 +339,7 @@ def fit_fusion(
         t_f = choose_thresholds(
             calibrated(z_oof[other], ab_f, d.decisive[other]), y[other], cond_arr[other],
             max_false_generated=max_false_generated, max_false_real=max_false_real,
+            weights=w_all[other] if by_family else None,
         )
         fold_cal[f] = (ab_f, t_f)
         mine = fam_arr == f
@@ -327,10 +354,12 @@ def fit_fusion(
             "sqrt(size); Platt calibration and thresholds chosen on leave-one-group-out "
             f"out-of-fold predictions (at most {max_false_generated:.0%} of real images called "
             f"generated and at most {max_false_real:.0%} of generated images called real, "
-            f"in every condition; and p >= {MIN_CONFIDENCE} for 'generated', "
+            f"in every condition, counted {'with the fit weights' if by_family else 'by image'}; "
+            f"and p >= {MIN_CONFIDENCE} for 'generated', "
             f"p <= {1 - MIN_CONFIDENCE:.1f} for 'real')"
         ),
         "fitted_at": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "thresholds_by": thresholds_by,
         "n_records": len(rows),
         "n_images": len({r.get("file") for r in rows}),
         "conditions": sorted(set(conds)),

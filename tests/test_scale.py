@@ -73,6 +73,28 @@ def test_parquet_keeps_the_last_row_of_a_path_written_twice(tmp_path):
     assert [(r["path"], r["verdict"]) for r in table] == [("b.jpg", "real"), ("a.jpg", "unsure")]
 
 
+def test_parquet_at_a_base_rate_has_the_column_and_records_the_rate(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed")
+    from telltales.fusion import at_base_rate
+    from telltales.tables import write_parquet
+
+    d = folder(tmp_path)
+    out = tmp_path / "out.jsonl"
+    scan([str(d)], out, cues=CUES, progress=False)
+    write_parquet(out, tmp_path / "x.parquet", base_rate=0.03)
+    t = pq.read_table(tmp_path / "x.parquet")
+    assert t.schema.metadata[b"telltales.base_rate"] == b"0.03"
+    assert t.column_names[3:5] == ["p_generated", "p_generated_at_base_rate"]
+    for r in t.to_pylist():
+        if r["verdict"] == "error":
+            assert r["p_generated_at_base_rate"] is None
+        else:
+            assert r["p_generated_at_base_rate"] == pytest.approx(at_base_rate(r["p_generated"], 0.03), abs=1e-4)
+    write_parquet(out, tmp_path / "plain.parquet")
+    plain = pq.read_table(tmp_path / "plain.parquet")
+    assert "p_generated_at_base_rate" not in plain.column_names and not plain.schema.metadata
+
+
 # --- Ray -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def local_ray():

@@ -105,6 +105,53 @@ def test_csv_from_scan(tmp_path):
     assert lines[0].startswith("path,sha256,verdict,p_generated,error,top_reason")
 
 
+def test_csv_at_a_base_rate_adds_the_column_and_keeps_the_rest(tmp_path):
+    """Known answer on written rows: p 0.9 at 1% is odds 9/99, p 0.5 at 2% is 0.02; an error row is empty."""
+    import csv
+
+    jsonl = tmp_path / "x.jsonl"
+    rows = [{"path": "a.jpg", "verdict": "generated", "p_generated": 0.9, "findings": []},
+            {"path": "b.jpg", "verdict": "unsure", "p_generated": 0.5, "findings": []},
+            {"path": "c.jpg", "verdict": "error", "p_generated": None, "error": "boom", "findings": []}]
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_csv(jsonl, tmp_path / "plain.csv")
+    write_csv(jsonl, tmp_path / "one.csv", base_rate=0.01)
+    with (tmp_path / "one.csv").open() as fh:
+        got = list(csv.DictReader(fh))
+    assert [r["p_generated_at_base_rate"] for r in got] == [str(round(9 / 108, 4)), "0.01", ""]
+    with (tmp_path / "plain.csv").open() as fh:
+        plain = list(csv.DictReader(fh))
+    assert "p_generated_at_base_rate" not in plain[0]
+    for a, b in zip(plain, got, strict=True):
+        assert a == {k: v for k, v in b.items() if k != "p_generated_at_base_rate"}
+    write_csv(jsonl, tmp_path / "two.csv", base_rate=0.02)
+    with (tmp_path / "two.csv").open() as fh:
+        assert next(csv.DictReader(fh))["p_generated_at_base_rate"] == str(round(0.9 * 0.02 / (0.9 * 0.02 + 0.1 * 0.98), 4))
+
+
+def test_scan_cli_base_rate_goes_to_the_tables_and_needs_one(tmp_path):
+    from click.testing import CliRunner
+
+    from telltales.cli import cli
+
+    d = _folder(tmp_path, 2)
+    out, table = tmp_path / "out.jsonl", tmp_path / "out.csv"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["scan", str(d), "--out", str(out), "--cues", "provenance", "-q", "--base-rate", "0.05"])
+    assert res.exit_code == 2 and "--csv or --parquet" in res.stderr
+    assert not out.exists()  # refused before anything was analysed
+    res = runner.invoke(cli, ["scan", str(d), "--out", str(out), "--cues", "provenance", "-q",
+                              "--csv", str(table), "--base-rate", "0.05"])
+    assert res.exit_code == 3, res.stderr  # broken.jpg
+    assert json.loads(res.stdout)["base_rate"] == 0.05
+    assert "base_rate" not in _rows(out)[0]  # the JSON Lines stay at equal odds
+    header = table.read_text().splitlines()[0].split(",")
+    assert header[3:5] == ["p_generated", "p_generated_at_base_rate"]
+    for wrong in ("0", "1", "-0.1", "half"):
+        res = runner.invoke(cli, ["scan", str(d), "--out", str(out), "--csv", str(table), "--base-rate", wrong])
+        assert res.exit_code == 2 and "--base-rate" in res.stderr
+
+
 def test_a_worker_that_dies_costs_only_its_own_file(tmp_path, monkeypatch):
     """A native crash in one file: the pool is replaced, the file retried once, then an error row."""
     import multiprocessing

@@ -63,9 +63,11 @@ def test_serve_cli_builds_a_loopback_server(tmp_path, monkeypatch):
 
     monkeypatch.setattr("telltales.serve.serve", fake_serve)
     res = CliRunner().invoke(cli, ["serve", "--db", f"sqlite:///{tmp_path}/x.sqlite", "--images",
-                                   str(tmp_path / "img"), "--workers", "2", "--password", "pw"])
+                                   str(tmp_path / "img"), "--workers", "2", "--password", "pw",
+                                   "--base-rate", "0.02"])
     assert res.exit_code == 0, res.output
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8080
     s = seen["settings"]
     assert s.workers == 2 and s.password == "pw" and s.images_dir == tmp_path / "img"
+    assert s.base_rate == 0.02
     assert "pw" not in repr(s)

@@ -369,3 +369,35 @@ def test_forms_posted_from_another_site_are_refused(client):
     own = client.post(f"/cases/{cid}/checklist", data={"answer:body.hands": "looks-fine"},
                       headers={"Origin": "http://testserver"}, follow_redirects=False)
     assert own.status_code == 303
+
+
+def test_base_rate_from_the_server_or_the_query(tmp_path):
+    """p at another share of generated uploads: the server's --base-rate, overridden per request;
+    the report, the verdict and p_generated stay as analysed."""
+    from telltales.fusion import at_base_rate
+
+    with TestClient(create_app(settings_for(tmp_path, base_rate=0.01))) as c:
+        first = upload(c, make_example("plain-png", width=320, height=240), "plain.png")
+        assert first.status_code == 200, first.text
+        case_id = first.headers["X-Telltales-Case"]
+        case = c.get(f"/api/cases/{case_id}").json()
+        p = case["p_generated"]
+        assert case["report"] == first.json() and case["verdict"] == first.json()["verdict"]
+        assert case["p_generated_at_base_rate"] == {"base_rate": 0.01, "p": pytest.approx(at_base_rate(p, 0.01), abs=1e-4)}
+        half = c.get(f"/api/cases/{case_id}", params={"base_rate": 0.5}).json()["p_generated_at_base_rate"]
+        assert half["p"] == pytest.approx(p, abs=1e-4)  # at equal odds p is itself
+        listed = c.get("/api/cases", params={"base_rate": 0.2}).json()["cases"][0]
+        assert listed["p_generated_at_base_rate"]["base_rate"] == 0.2
+        for wrong in ("0", "1", "-1", "often"):
+            assert c.get(f"/api/cases/{case_id}", params={"base_rate": wrong}).status_code == 400
+        header = c.get("/api/cases/export", params={"format": "csv"}).text.splitlines()[0].split(",")
+        assert header[header.index("p_generated") + 1] == "p_generated_at_base_rate"
+        page = c.get(f"/cases/{case_id}").text
+        assert f"{at_base_rate(p, 0.01):.2f} where 1% of pictures are generated" in page
+        assert "at 1%" in c.get("/cases").text
+    with TestClient(create_app(settings_for(tmp_path))) as c:  # no server rate: null, and no column
+        assert c.get(f"/api/cases/{case_id}").json()["p_generated_at_base_rate"] is None
+        assert "p_generated_at_base_rate" not in c.get("/api/cases/export", params={"format": "csv"}).text
+        assert "pictures are generated" not in c.get(f"/cases/{case_id}").text
+    with pytest.raises(ValueError, match="base_rate"):
+        settings_for(tmp_path, base_rate=1.0)

@@ -154,12 +154,16 @@ SCAN_EXIT_EMPTY = 4  # the inputs matched no image file
 @click.option("--ray", "ray_address", metavar="ADDRESS", default=None, is_flag=False, flag_value="local",
               help="Run on Ray: --ray alone starts a local Ray with --jobs CPUs; --ray auto or "
                    "--ray ray://host:port joins a cluster (paths must be readable on every node).")
+@click.option("--base-rate", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+              help="Add a p_generated_at_base_rate column to --csv and --parquet: p_generated for a "
+                   "collection in which this share of pictures is generated (the JSON Lines keep p at "
+                   "equal odds; verdicts do not change).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @cues_option
 @fusion_option
 @max_pixels_option
-def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, parquet_path, profile, ray_address, quiet, cues,
-         fusion, max_pixels) -> None:
+def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, parquet_path, profile, ray_address, base_rate,
+         quiet, cues, fusion, max_pixels) -> None:
     """Analyse a folder or glob of any size into a JSON Lines file, resumably.
 
     Each result is written as soon as it is computed; run the same command again
@@ -175,6 +179,7 @@ def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, parquet_path, 
       telltales scan ./photos --out results.jsonl --retry-errors
       telltales scan ./archive --out results.jsonl --profile triage --parquet results.parquet
       telltales scan ./archive --out results.jsonl --ray auto
+      telltales scan ./inbox --out results.jsonl --csv results.csv --base-rate 0.02
 
     \b
     Exit codes:
@@ -188,6 +193,9 @@ def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, parquet_path, 
     from .scan import scan as run_scan
     from .scan import write_csv
 
+    if base_rate is not None and not (csv_path or parquet_path):
+        raise click.UsageError("--base-rate adds a column to --csv or --parquet; give one of them "
+                               "(the JSON Lines keep p_generated at equal odds)")
     summary = run_scan(
         inputs, out, jobs=jobs, cues=_cue_list(cues), fusion=fusion, max_pixels=max_pixels,
         progress=not quiet, recursive=not no_recursive, retry_errors=retry_errors,
@@ -196,13 +204,15 @@ def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, parquet_path, 
     result = summary.to_dict()
     result["out"] = str(out)
     if csv_path:
-        result["csv_rows"] = write_csv(out, csv_path)
+        result["csv_rows"] = write_csv(out, csv_path, base_rate=base_rate)
         result["csv"] = str(csv_path)
     if parquet_path:
         from .tables import write_parquet
 
-        result["parquet_rows"] = write_parquet(out, parquet_path)
+        result["parquet_rows"] = write_parquet(out, parquet_path, base_rate=base_rate)
         result["parquet"] = str(parquet_path)
+    if base_rate is not None:
+        result["base_rate"] = base_rate
     click.echo(json.dumps(result, indent=2))
     if summary.total == 0:
         click.echo("Warning: the inputs matched no image file: " + " ".join(inputs), err=True)
@@ -296,16 +306,20 @@ def example(out, kind) -> None:
 @click.option("--password", envvar="TELLTALES_PASSWORD", default=None,
               help="Require this password (HTTP Basic auth in the browser, X-API-Key header for "
                    "the API). Also read from $TELLTALES_PASSWORD.")
+@click.option("--base-rate", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+              help="Also show p_generated where this share of uploads is generated (pages, API, "
+                   "CSV); an API call can ask for another with ?base_rate=. Verdicts do not change.")
 @cues_option
 @fusion_option
 def serve(host, port, db, images, workers, queue, max_upload_mb, max_pixels, time_limit, password,
-          cues, fusion) -> None:
+          base_rate, cues, fusion) -> None:
     """The reviewer's web app: upload images, see the evidence, answer the checklist, keep cases.
 
     \b
     Examples:
       telltales serve                       # then open http://127.0.0.1:8080/
       telltales serve --db postgresql://me@localhost/telltales --images /srv/telltales
+      telltales serve --base-rate 0.02      # about 1 in 50 uploads is generated
       curl -F file=@photo.jpg http://127.0.0.1:8080/api/inspect
       curl --data-binary @photo.jpg "http://127.0.0.1:8080/api/inspect?cues=provenance"
     API documentation: http://127.0.0.1:8080/docs
@@ -323,7 +337,8 @@ def serve(host, port, db, images, workers, queue, max_upload_mb, max_pixels, tim
     settings = Settings.make(db, images, workers=workers, queue=queue,
                              max_upload_bytes=max_upload_mb * MiB, max_pixels=max_pixels,
                              time_limit_s=time_limit, password=password, fusion=fusion,
-                             cues=tuple(_cue_list(cues)) if cues else None, warm_up=True)
+                             cues=tuple(_cue_list(cues)) if cues else None, warm_up=True,
+                             base_rate=base_rate)
     if host not in ("127.0.0.1", "localhost", "::1") and not password:
         click.echo("warning: listening beyond this machine without --password", err=True)
     click.echo(f"telltales: http://{host}:{port}/  (API docs at /docs)", err=True)

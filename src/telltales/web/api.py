@@ -21,6 +21,7 @@ from ..errors import TelltalesError
 from .pool import AnalysisPool, analyse_upload
 from .schemas import (
     AnswerOut,
+    AtBaseRate,
     CaseDetail,
     CaseList,
     CaseSummary,
@@ -32,7 +33,7 @@ from .schemas import (
 )
 from .settings import Settings
 from .store import Answer, Case, CaseFilter, CaseStore, ImageFolder
-from .views import case_csv, cases_csv, review_of
+from .views import case_csv, cases_csv, p_at_rate, review_of
 
 router = APIRouter()
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -176,7 +177,17 @@ def get_pool(request: Request) -> AnalysisPool:
     return request.app.state.pool
 
 
+def get_base_rate(
+    settings: Annotated[Settings, Depends(get_settings)],
+    base_rate: Annotated[float | None, Query(gt=0, lt=1, description=(
+        "also give p_generated where this share of pictures is generated (default: the "
+        "server's --base-rate); the verdict does not change"))] = None,
+) -> float | None:
+    return settings.base_rate if base_rate is None else base_rate
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+BaseRateDep = Annotated[float | None, Depends(get_base_rate)]
 StoreDep = Annotated[CaseStore, Depends(get_store)]
 ImagesDep = Annotated[ImageFolder, Depends(get_images)]
 PoolDep = Annotated[AnalysisPool, Depends(get_pool)]
@@ -243,20 +254,22 @@ async def inspect_legacy(
     return await inspect(request, settings, store, images, pool, filename, cues, profile)
 
 
-def summary_of(case: Case) -> CaseSummary:
+def summary_of(case: Case, base_rate: float | None = None) -> CaseSummary:
     r = review_of(case.answers)
+    at_rate = p_at_rate(case.p_generated, base_rate)
     return CaseSummary(
         id=case.id, sha256=case.sha256, filename=case.filename, filenames=list(case.filenames),
         created_at=case.created_at, verdict=case.verdict, p_generated=case.p_generated,
+        p_generated_at_base_rate=None if at_rate is None else AtBaseRate(base_rate=base_rate, p=at_rate),
         error=case.error, width=case.width, height=case.height,
         review=ReviewSummary(answered=r.answered, problem_seen=r.problem_seen,
                              looks_fine=r.looks_fine, cannot_tell=r.cannot_tell),
         url=f"/cases/{case.id}")
 
 
-def detail_of(case: Case) -> CaseDetail:
+def detail_of(case: Case, base_rate: float | None = None) -> CaseDetail:
     return CaseDetail(
-        **summary_of(case).model_dump(), report=ReportModel.model_validate(case.report),
+        **summary_of(case, base_rate).model_dump(), report=ReportModel.model_validate(case.report),
         checklist=[AnswerOut(cue=a.cue, answer=a.answer, note=a.note, updated_at=a.updated_at)  # type: ignore[arg-type]
                    for a in case.answers])
 
@@ -276,21 +289,21 @@ FilterDep = Annotated[CaseFilter, Depends(case_filter)]
 
 
 @router.get("/api/cases", tags=["cases"], response_model=CaseList, responses=_ERRORS)
-def list_cases(store: StoreDep, flt: FilterDep) -> CaseList:
+def list_cases(store: StoreDep, flt: FilterDep, base_rate: BaseRateDep) -> CaseList:
     """Cases, newest first, filtered by verdict, upload date, file name or sha256."""
     cases, total = store.list(flt)
-    return CaseList(total=total, cases=[summary_of(c) for c in cases])
+    return CaseList(total=total, cases=[summary_of(c, base_rate) for c in cases])
 
 
 @router.get("/api/cases/export", tags=["cases"], responses=_ERRORS)
-def export_cases(store: StoreDep, flt: FilterDep,
+def export_cases(store: StoreDep, flt: FilterDep, base_rate: BaseRateDep,
                  format: Annotated[Literal["json", "csv"], Query()] = "csv") -> Response:
     """The filtered cases as CSV (one row each, with the reviewer's counts) or JSON (full)."""
     cases, _ = store.list(flt)
     if format == "csv":
-        return Response(cases_csv(cases), media_type="text/csv; charset=utf-8",
+        return Response(cases_csv(cases, base_rate), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="telltales-cases.csv"'})
-    body = json.dumps([detail_of(c).model_dump(mode="json", exclude_unset=True) for c in cases], ensure_ascii=False)
+    body = json.dumps([detail_of(c, base_rate).model_dump(mode="json", exclude_unset=True) for c in cases], ensure_ascii=False)
     return Response(body, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="telltales-cases.json"'})
 
@@ -304,24 +317,24 @@ def _case_or_404(store: CaseStore, case_id: int) -> Case:
 
 @router.get("/api/cases/{case_id}", tags=["cases"], response_model=CaseDetail, responses=_ERRORS,
             response_model_exclude_unset=True)
-def get_case(case_id: int, store: StoreDep) -> CaseDetail:
+def get_case(case_id: int, store: StoreDep, base_rate: BaseRateDep) -> CaseDetail:
     """One case: its report (unchanged) and the reviewer's checklist answers."""
-    return detail_of(_case_or_404(store, case_id))
+    return detail_of(_case_or_404(store, case_id), base_rate)
 
 
 @router.get("/api/cases/{case_id}/export", tags=["cases"], responses=_ERRORS)
-def export_case(case_id: int, store: StoreDep,
+def export_case(case_id: int, store: StoreDep, base_rate: BaseRateDep,
                 format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response:
     """One case to download: JSON (report and answers) or CSV (a row per finding and answer)."""
     case = _case_or_404(store, case_id)
     if format == "csv":
         return Response(case_csv(case), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="telltales-case-{case.id}.csv"'})
-    return Response(detail_of(case).model_dump_json(exclude_unset=True), media_type="application/json",
+    return Response(detail_of(case, base_rate).model_dump_json(exclude_unset=True), media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="telltales-case-{case.id}.json"'})
 
 
-def save_checklist(case_id: int, body: ChecklistIn, store: CaseStore) -> CaseDetail:
+def save_checklist(case_id: int, body: ChecklistIn, store: CaseStore, base_rate: float | None = None) -> CaseDetail:
     case = _case_or_404(store, case_id)
     known = {m["cue"] for m in case.report.get("manual_checks", [])}
     unknown = sorted({a.cue for a in body.answers} - known)
@@ -330,22 +343,22 @@ def save_checklist(case_id: int, body: ChecklistIn, store: CaseStore) -> CaseDet
     saved = store.save_answers(case_id, [Answer(a.cue, a.answer, a.note) for a in body.answers])
     if saved is None:  # deleted in between
         raise HTTPException(404, f"no case {case_id}")
-    return detail_of(saved)
+    return detail_of(saved, base_rate)
 
 
 @router.put("/api/cases/{case_id}/checklist", tags=["cases"], response_model=CaseDetail, responses=_ERRORS,
             response_model_exclude_unset=True)
-def put_checklist(case_id: int, body: ChecklistIn, store: StoreDep) -> CaseDetail:
+def put_checklist(case_id: int, body: ChecklistIn, store: StoreDep, base_rate: BaseRateDep) -> CaseDetail:
     """Record the reviewer's answers ("problem-seen", "looks-fine", "cannot-tell" and a note)
     for manual checks of this case. Answers for other checks stay as they were."""
-    return save_checklist(case_id, body, store)
+    return save_checklist(case_id, body, store, base_rate)
 
 
 @router.post("/api/cases/{case_id}/checklist", tags=["cases"], response_model=CaseDetail, responses=_ERRORS,
             response_model_exclude_unset=True)
-def post_checklist(case_id: int, body: ChecklistIn, store: StoreDep) -> CaseDetail:
+def post_checklist(case_id: int, body: ChecklistIn, store: StoreDep, base_rate: BaseRateDep) -> CaseDetail:
     """Same as PUT."""
-    return save_checklist(case_id, body, store)
+    return save_checklist(case_id, body, store, base_rate)
 
 
 @router.get("/api/taxonomy", tags=["service"], response_model=list[TaxonomyItem])

@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from ..analysis import PROFILES
 from .api import (
+    BaseRateDep,
     FilterDep,
     ImagesDep,
     PoolDep,
@@ -26,6 +27,7 @@ from .views import (
     evidence_boxes,
     finding_groups,
     metadata_rows,
+    p_at_rate,
     review_of,
     svg_boxes,
     svg_geometry,
@@ -82,11 +84,12 @@ async def upload_form(request: Request, settings: SettingsDep, store: StoreDep, 
 
 
 @router.get("/cases")
-def cases_page(request: Request, store: StoreDep, flt: FilterDep) -> Response:
+def cases_page(request: Request, store: StoreDep, flt: FilterDep, base_rate: BaseRateDep) -> Response:
     cases, total = store.list(flt)
     query = {k: v for k, v in request.query_params.items() if k not in ("offset",)}
     return _render(request, "cases.html", {
-        "cases": cases, "total": total, "flt": flt, "query": query,
+        "cases": cases, "total": total, "flt": flt, "query": query, "base_rate": base_rate,
+        "at_rate": {c.id: p_at_rate(c.p_generated, base_rate) for c in cases},
         "reviews": {c.id: review_of(c.answers) for c in cases},
         "next_offset": flt.offset + flt.limit if flt.offset + flt.limit < total else None,
         "prev_offset": max(0, flt.offset - flt.limit) if flt.offset else None,
@@ -94,13 +97,14 @@ def cases_page(request: Request, store: StoreDep, flt: FilterDep) -> Response:
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, store: StoreDep,
+def case_page(request: Request, case_id: int, store: StoreDep, base_rate: BaseRateDep,
               saved: bool = False) -> Response:
     case = _case_or_404(store, case_id)
     boxes = evidence_boxes(case.report)
     geom = svg_geometry(case.report)
     return _render(request, "case.html", {
-        "case": case, "report": case.report, "svgboxes": svg_boxes(boxes, geom), "geom": geom,
+        "case": case, "report": case.report, "base_rate": base_rate,
+        "at_rate": p_at_rate(case.report.get("p_generated"), base_rate), "svgboxes": svg_boxes(boxes, geom), "geom": geom,
         "groups": finding_groups(case.report, boxes), "meta": metadata_rows(case.report),
         "checks": checklist(case.report, boxes, case.answers), "review": review_of(case.answers),
         "answers": ANSWERS, "answer_titles": ANSWER_TITLES, "colours": KIND_COLOURS,

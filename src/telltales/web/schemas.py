@@ -83,6 +83,14 @@ class ReviewSummary(BaseModel):
     cannot_tell: int
 
 
+class AtBaseRate(BaseModel):
+    """p_generated for a collection in which ``base_rate`` of the pictures are generated
+    (``telltales.at_base_rate``); the report's own p assumes half."""
+
+    base_rate: float
+    p: float
+
+
 class CaseSummary(BaseModel):
     id: int
     sha256: str
@@ -91,6 +99,9 @@ class CaseSummary(BaseModel):
     created_at: dt.datetime
     verdict: str
     p_generated: float
+    p_generated_at_base_rate: AtBaseRate | None = Field(
+        None, description="p_generated at the base rate asked for (?base_rate=) or the server's "
+                          "(serve --base-rate); null when neither is set")
     error: str | None
     width: int | None
     height: int | None

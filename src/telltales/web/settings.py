@@ -46,6 +46,7 @@ class Settings:
     fusion: str | None = None
     cues: tuple[str, ...] | None = None  # the cues every upload runs (None: all)
     warm_up: bool = False  # analyse a small example at startup so the models are loaded
+    base_rate: float | None = None  # also give p_generated where this share of uploads is generated
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -54,6 +55,8 @@ class Settings:
             raise ValueError(f"queue must be 0 or more, got {self.queue}")
         if self.max_upload_bytes < 1 or self.max_pixels < 1:
             raise ValueError("max_upload_bytes and max_pixels must be positive")
+        if self.base_rate is not None and not 0 < self.base_rate < 1:
+            raise ValueError(f"base_rate is a share strictly between 0 and 1, got {self.base_rate}")
 
     @property
     def capacity(self) -> int:

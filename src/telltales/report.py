@@ -59,6 +59,21 @@ _MARK = {
 }
 
 
+def missing_parts(findings: list[Finding] | list[dict[str, Any]]) -> list[str]:
+    """Notes on cues that could not run because a part is not installed or failed its check
+    (``details["part_missing"]``): the CLIP detector by itself, since without metadata most of
+    the verdict rests on it, and the others in one line. Findings as objects or as JSON."""
+    rows = [f if isinstance(f, dict) else f.to_dict() for f in findings]
+    gone = [f for f in rows if f["status"] == Status.NOT_APPLICABLE and (f.get("details") or {}).get("part_missing")]
+    notes = [f"the CLIP detector did not run, so without metadata this verdict rests on weaker cues: {f['reason']}"
+             for f in gone if f["cue"] == "noise.clip"]
+    others = [f["cue"] for f in gone if f["cue"] != "noise.clip"]
+    if others:
+        notes.append(f"{len(others)} cue(s) could not run here (a part is not installed): "
+                     f"{', '.join(others)} (--verbose says why)")
+    return notes
+
+
 def render_text(report: Report, *, verbose: bool = False, color: bool = False,
                 base_rate: float | None = None) -> str:
     """A readable summary for the terminal; with ``base_rate``, p_generated also at that rate
@@ -88,6 +103,7 @@ def render_text(report: Report, *, verbose: bool = False, color: bool = False,
         lines.append(f"  {im.get('format')} {im.get('width')}x{im.get('height')}, {im.get('bytes')} bytes")
         for w in im.get("warnings", []):
             lines.append(f"  note: {w}")
+    lines.extend(f"  note: {n}" for n in missing_parts(report.findings))
     if report.unsure_reason:
         lines.append(f"  unsure because {report.unsure_reason}")
     if report.reasons:

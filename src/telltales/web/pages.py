@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from ..analysis import PROFILES
+from ..report import missing_parts
 from .api import (
     BaseRateDep,
     FilterDep,
@@ -104,6 +105,7 @@ def case_page(request: Request, case_id: int, store: StoreDep, base_rate: BaseRa
     geom = svg_geometry(case.report)
     return _render(request, "case.html", {
         "case": case, "report": case.report, "base_rate": base_rate,
+        "notes": missing_parts(case.report.get("findings", [])),
         "at_rate": p_at_rate(case.report.get("p_generated"), base_rate), "svgboxes": svg_boxes(boxes, geom), "geom": geom,
         "groups": finding_groups(case.report, boxes), "meta": metadata_rows(case.report),
         "checks": checklist(case.report, boxes, case.answers), "review": review_of(case.answers),

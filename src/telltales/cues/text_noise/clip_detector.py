@@ -196,8 +196,8 @@ def clip_detector(a: Analysis) -> Result:
         return Result.not_applicable(f"image too small for the detector ({w}x{h} px, needs {MIN_SIDE} px)")
     try:
         feats = a.clip
-    except backbone.BackboneMissing as exc:
-        return Result.not_applicable(str(exc))
+    except backbone.BackboneMissing as exc:  # not installed, or not computing what it should here
+        return Result.not_applicable(str(exc), details={"part_missing": True})
     model = load_model()
     v = view_logits(feats.features, model.spec, model.global_head, model.native_head)
     z = image_logit(v, model.native_weight)

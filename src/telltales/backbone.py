@@ -21,9 +21,11 @@ Why step 4: onnxruntime multiplies UINT8 activations by INT8 weights on x86 CPUs
 without VNNI (AVX2 only: many AMD EPYC and older Intel machines) with an
 instruction that adds pairs of products into 16 bits and saturates, so the same
 file gave other features there (block 2's CLS differed by up to 0.7 on a drawn
-picture, and the detector's scores with it). UINT8 x UINT8 is computed exactly on
-every CPU. ``python -m telltales.backbone check`` runs a known-answer picture
-(:func:`self_test`) so that a machine whose arithmetic differs says so.
+picture, and the detector's scores with it). The UINT8 x UINT8 product does not
+saturate (``tests/test_clip_detector.py`` checks it against numpy's integers on the
+machine it runs on). :func:`load` and ``python -m telltales.backbone check`` run a
+known-answer picture (:func:`self_test`), so a machine whose arithmetic still differs
+says so instead of scoring with features the head never saw.
 
 At run time :func:`session` loads that file with onnxruntime, after checking
 that its record names the expected source and that the file's sha256 matches
@@ -125,8 +127,8 @@ def install(source: str | Path | None = None, dest: str | Path | None = None) ->
 
 def unsigned_weights(model) -> int:
     """Store each INT8 weight (and its zero point) of a ``MatMulInteger`` as UINT8 + 128, in
-    place: ``w - zero_point`` is unchanged, so the product is the same number, and onnxruntime
-    computes UINT8 x UINT8 exactly on every x86 CPU (INT8 weights saturate without VNNI).
+    place: ``w - zero_point`` is unchanged, so the product is the same number, and onnxruntime's
+    UINT8 x UINT8 product does not saturate (its UINT8 x INT8 one does on x86 CPUs without VNNI).
     Returns how many initializers changed."""
     from onnx import numpy_helper
 
@@ -208,14 +210,14 @@ def normalise(crops: np.ndarray) -> np.ndarray:
 
 
 # a known answer ---------------------------------------------------------------------------
-def test_picture() -> np.ndarray:
+def known_answer_picture() -> np.ndarray:
     """A 224 x 224 picture drawn here: two colour ramps and a checkerboard, as the backbone's input."""
     y, x = np.mgrid[0:SIZE, 0:SIZE]
     rgb = np.stack([x * 255 // SIZE, y * 255 // SIZE, ((x // 16 + y // 16) % 2) * 200 + 20], axis=-1)
     return normalise(rgb.astype(np.uint8)[None])
 
 
-# block 2's CLS token (first 6 values) and blocks 2 and 8's CLS norms for test_picture(), measured
+# block 2's CLS token (first 6 values) and blocks 2 and 8's CLS norms for known_answer_picture(), measured
 # with UINT8 weights on an AVX2 CPU (exact integer products, as INT8 weights give with VNNI: the
 # recorded answers of tests/test_clip_detector.py came from such a CPU and agree). INT8 weights
 # on AVX2 gave (0.400, -0.350, -0.012, 0.049, -0.384, 0.206) and norms (6.974, 7.248).
@@ -228,7 +230,7 @@ def self_test(b: Backbone | None = None) -> float:
     relative, in the norms). Raises :class:`BackboneArithmetic` (so ``noise.clip`` is not
     applicable, with this reason) when this machine's features differ from the known answer
     by more than floating-point order explains (0.03). :func:`load` runs it once per process."""
-    f = (b or load()).run(test_picture())[0]
+    f = (b or load()).run(known_answer_picture())[0]
     dev = max(float(np.abs(f[2, 0, :6] - np.array(KNOWN_CLS2)).max()),
               *(abs(float(np.linalg.norm(f[blk, 0])) / known - 1) for blk, known in zip((2, 8), KNOWN_NORMS, strict=True)))
     if dev > 0.03:

@@ -70,7 +70,7 @@ def missing_parts(findings: list[Finding] | list[dict[str, Any]]) -> list[str]:
     others = [f["cue"] for f in gone if f["cue"] != "noise.clip"]
     if others:
         notes.append(f"{len(others)} cue(s) could not run here (a part is not installed): "
-                     f"{', '.join(others)} (--verbose says why)")
+                     f"{', '.join(others)} (each one's finding says why)")
     return notes
 
 

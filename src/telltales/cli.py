@@ -45,6 +45,7 @@ def cli() -> None:
       telltales eval ./labelled --out report/
       telltales calibrate train.tsv --out my-fusion.json
       telltales serve --port 8080
+      telltales doctor
     """
 
 
@@ -283,6 +284,36 @@ def example(out, kind) -> None:
 
     Path(out).write_bytes(make_example(kind))
     click.echo(out)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per part.")
+def doctor(as_json) -> None:
+    """Check that every part of this install is there and computes what it should.
+
+    Loads the detector's backbone and runs its known-answer picture (a CPU whose
+    arithmetic differs is named), loads the landmark models, reads a word drawn
+    for the OCR, checks the fusion against the installed cue versions, and
+    imports the optional extras. A part that is missing or failed lists the cues
+    that are not applicable without it.
+
+    \b
+    Examples:
+      telltales doctor
+      telltales doctor --json
+
+    Exits 0 when every part is ok, 1 otherwise.
+    """
+    from .doctor import render, run_checks
+
+    checks = run_checks()
+    if as_json:
+        for c in checks:
+            click.echo(json.dumps(c.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(render(checks))
+    if any(c.status != "ok" for c in checks):
+        sys.exit(1)
 
 
 @cli.command()

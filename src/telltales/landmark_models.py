@@ -188,12 +188,14 @@ def run(name: str, x: np.ndarray) -> list[np.ndarray]:
         return [interp.get_tensor(o["index"]).copy() for o in interp.get_output_details()]
 
 
-def main(argv: list[str] | None = None) -> int:
-    def check() -> str:
-        for name in MODELS:
-            _load(name)
-        return f"landmark models ok: {len(MODELS)} files in {folder()} ({LICENCE})"
+def check() -> str:
+    """Load every model (each checked against its record); raises LandmarkModelsMissing."""
+    for name in MODELS:
+        _load(name)
+    return f"landmark models ok: {len(MODELS)} files in {folder()} ({LICENCE})"
 
+
+def main(argv: list[str] | None = None) -> int:
     return installer_cli(
         argv, prog="python -m telltales.landmark_models",
         description="Install or check the face, hand and pose landmark models the body cues read.",

@@ -417,3 +417,29 @@ def test_case_page_notes_a_detector_that_did_not_run(tmp_path, monkeypatch):
     finally:
         backbone.load.cache_clear()
     assert "the CLIP detector did not run" in page and "telltales.backbone install" in page
+
+
+def test_the_warm_up_logs_a_detector_that_cannot_run(caplog):
+    """At startup the server log names a part that every report would otherwise name."""
+    import logging
+    from concurrent.futures import Future
+
+    from telltales.web.app import log_warm_up
+    from telltales.web.pool import Outcome
+
+    fut: Future = Future()
+    fut.set_result(Outcome("ok", {"findings": [
+        {"cue": "noise.clip", "status": "not-applicable", "reason": "the CLIP backbone is not installed",
+         "details": {"part_missing": True}},
+        {"cue": "noise.jpeg", "status": "clear", "reason": "fine", "details": {}}]}))
+    with caplog.at_level(logging.WARNING, logger="telltales.web"):
+        log_warm_up(fut)
+    assert [r.getMessage() for r in caplog.records] == [
+        "the CLIP detector did not run, so without metadata this verdict rests on weaker cues: "
+        "the CLIP backbone is not installed (telltales doctor checks every part)"]
+    broken: Future = Future()
+    broken.set_exception(RuntimeError("boom"))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="telltales.web"):
+        log_warm_up(broken)
+    assert "warm-up analysis failed: RuntimeError: boom" in caplog.text

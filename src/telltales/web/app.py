@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -92,6 +93,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal error; the server log has the details")
 
 
+def log_warm_up(fut: Future) -> None:
+    """Say in the server log, at startup, what every report would otherwise say one by one:
+    a part (the CLIP detector first) that is missing or failed its check."""
+    from ..report import missing_parts
+
+    try:
+        outcome = fut.result()
+    except Exception as exc:  # noqa: BLE001 - the warm-up is a courtesy; uploads report their own errors
+        log.warning("warm-up analysis failed: %s: %s", type(exc).__name__, exc)
+        return
+    for note in missing_parts((outcome.report or {}).get("findings", [])):
+        log.warning("%s (telltales doctor checks every part)", note)
+
+
 def create_app(settings: Settings, *, pool: AnalysisPool | None = None,
                store: CaseStore | None = None) -> FastAPI:
     """The web app. ``pool`` and ``store`` default to ones built from ``settings``."""
@@ -106,8 +121,10 @@ def create_app(settings: Settings, *, pool: AnalysisPool | None = None,
         if settings.warm_up:  # the first upload then does not wait for the models to load
             from ..example import make_example
 
-            app.state.pool.submit(analyse_upload, make_example("plain-png", width=320, height=240),
-                                  settings.cues, settings.max_pixels, settings.time_limit_s)
+            fut = app.state.pool.submit(analyse_upload, make_example("plain-png", width=320, height=240),
+                                        settings.cues, settings.max_pixels, settings.time_limit_s)
+            if fut is not None:
+                fut.add_done_callback(log_warm_up)
         try:
             yield
         finally:

@@ -1,6 +1,6 @@
 """noise.clip with the installed backbone and with its INT8-weight form, on this machine's CPU.
 
-    python benchmarks/bench_backbone_arithmetic.py --data all.tsv [--part locked] [--conditions web,asis]
+    python benchmarks/bench_backbone_arithmetic.py --data all.tsv [--part locked] [--conditions web,asis] [--whole 25]
 
 The installed backbone stores its weights as UINT8 (``telltales.backbone.unsigned_weights``);
 this rebuilds the form installs made before (INT8 weights, the same numbers) from it and
@@ -9,14 +9,20 @@ every image of ``--part`` (``telltales.evaluate.families``) under each condition
 with VNNI the two agree; on an AVX2 CPU without VNNI the INT8 form saturates. Prints, per
 backbone form and condition: AUC, TPR at 2% FPR, the share of real photos and of generated
 pictures with generated evidence, the share with real evidence, ECE, and the known-answer
-deviation of each form (``telltales.backbone.self_test``). Nothing is tuned here.
+deviation of each form (``telltales.backbone.self_test``). ``--whole N`` also runs the
+whole report (every cue, the shipped fusion) on the web copies of N real photos and N
+generated pictures of the part, drawn at random (seed 0), and counts the verdicts per
+form. Nothing is tuned here.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import random
 import tempfile
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -49,25 +55,44 @@ def session(path: Path):
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
-def scores(items, conditions: list[str], b) -> dict[str, list[tuple[int, float]]]:
-    import telltales
+@contextmanager
+def using(b):
+    """Analyses read the backbone through ``telltales.backbone.load``: this one meanwhile."""
     from telltales import backbone
-    from telltales.evaluate.conditions import apply
 
     backbone.load.cache_clear()
     original = backbone.load
-    backbone.load = lambda threads=None: b  # what analyses.clip calls
-    out: dict[str, list[tuple[int, float]]] = {c: [] for c in conditions}
+    backbone.load = lambda threads=None: b
     try:
-        for c in conditions:
-            for it in items:
-                r = telltales.inspect(io.BytesIO(apply(c, Path(it.path).read_bytes())), cues=["noise.clip"],
-                                      on_error="report")
-                f = next((f for f in r.findings if f.cue == "noise.clip"), None)
-                if f is not None and f.details and "p" in f.details:
-                    out[c].append((int(it.label), float(f.details["p"])))
+        yield
     finally:
         backbone.load = original
+
+
+def report(it, condition: str, cues: list[str] | None = None):
+    import telltales
+    from telltales.evaluate.conditions import apply
+
+    return telltales.inspect(io.BytesIO(apply(condition, Path(it.path).read_bytes())), cues=cues, on_error="report")
+
+
+def scores(items, conditions: list[str], b) -> dict[str, list[tuple[int, float]]]:
+    out: dict[str, list[tuple[int, float]]] = {c: [] for c in conditions}
+    with using(b):
+        for c in conditions:
+            for it in items:
+                f = next((f for f in report(it, c, ["noise.clip"]).findings if f.cue == "noise.clip"), None)
+                if f is not None and f.details and "p" in f.details:
+                    out[c].append((int(it.label), float(f.details["p"])))
+    return out
+
+
+def verdicts(items, b) -> dict[int, Counter]:
+    """Verdict counts per label of the whole report on each item's web copy."""
+    out: dict[int, Counter] = {0: Counter(), 1: Counter()}
+    with using(b):
+        for it in items:
+            out[int(it.label)][report(it, "web").verdict] += 1
     return out
 
 
@@ -86,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="a manifest over dev + train + train2 (training/all_manifest.py)")
     ap.add_argument("--part", choices=("locked", "fit", "all"), default="locked")
-    ap.add_argument("--conditions", default="web,asis")
+    ap.add_argument("--conditions", default="web,asis", help="for the noise.clip table; empty for none")
+    ap.add_argument("--whole", type=int, default=0, metavar="N",
+                    help="also the whole report on N real and N generated pictures (web copies)")
     args = ap.parse_args(argv)
 
     from telltales import backbone
@@ -100,12 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     if installed is None:
         raise SystemExit("the backbone is not installed: python -m telltales.backbone install")
     model = C.load_model()
-    print("| backbone weights | condition | images | AUC | TPR at 2% FPR | real with generated evidence "
-          "| generated with generated evidence | real with real evidence | ECE |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    if conditions:
+        print("| backbone weights | condition | images | AUC | TPR at 2% FPR | real with generated evidence "
+              "| generated with generated evidence | real with real evidence | ECE |")
+        print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         forms = {"UINT8 (installed)": installed, "INT8 (before)": int8_form(installed, Path(tmp) / "int8.onnx")}
-        deviations = {}
+        rng = random.Random(0)
+        sample = [x for label in (0, 1) for x in rng.sample([it for it in items if it.label == label], args.whole)]
+        deviations, counts = {}, {}
         for name, path in forms.items():
             b = backbone.Backbone(path, "", session(path))
             try:
@@ -114,8 +144,13 @@ def main(argv: list[str] | None = None) -> int:
                 deviations[name] = str(exc).split(" (")[0].removeprefix("the backbone's features on this machine ")
             for c, pairs in scores(items, conditions, b).items():
                 print(row(name, c, pairs, model), flush=True)
+            if args.whole:
+                counts[name] = verdicts(sample, b)
     for name, dev in deviations.items():
         print(f"known answer, {name}: {dev}")
+    for name, by_label in counts.items():
+        for label, kind in ((0, "real photos"), (1, "generated pictures")):
+            print(f"whole report, {name}, {args.whole} {kind}: {dict(sorted(by_label[label].items()))}")
     return 0
 
 

@@ -73,3 +73,13 @@ def test_each_model_part_costs_the_cues_that_need_it():
     body = cues_needing(("faces", "eyes", "hands", "pose"))
     assert "body.hands" in body and "physics.lighting" in body and "noise.clip" not in body
     assert "provenance.visible-mark" in cues_needing(("ocr",))
+
+
+def test_an_ocr_that_misreads_the_drawn_word_failed(monkeypatch):
+    pytest.importorskip("rapidocr", reason="the ocr extra is not installed")
+    from telltales.analyses import ocr
+
+    monkeypatch.setattr(ocr, "read_text", lambda bgr: ())
+    c = by_part(run_checks())["text reading (OCR)"]
+    assert c.status == "failed" and "TELLTALES" in c.detail
+    assert "provenance.visible-mark" in c.cues

@@ -152,6 +152,26 @@ def test_scan_cli_base_rate_goes_to_the_tables_and_needs_one(tmp_path):
         assert res.exit_code == 2 and "--base-rate" in res.stderr
 
 
+def test_scan_counts_and_warns_when_the_detector_could_not_run(tmp_path, monkeypatch):
+    """A scan of a million images must not quietly run without its detector."""
+    from click.testing import CliRunner
+
+    from telltales import backbone
+    from telltales.cli import cli
+
+    d = _folder(tmp_path, 3, size=(300, 260))
+    monkeypatch.setenv("TELLTALES_MODEL_DIR", str(tmp_path / "no-models"))
+    backbone.load.cache_clear()
+    try:
+        res = CliRunner().invoke(cli, ["scan", str(d), "--out", str(tmp_path / "o.jsonl"), "-q",
+                                       "--cues", "noise.clip,noise.jpeg"])
+    finally:
+        backbone.load.cache_clear()
+    assert res.exit_code == 3, res.stderr  # broken.jpg
+    assert json.loads(res.stdout)["parts_missing"] == {"noise.clip": 3}
+    assert "the CLIP detector did not run on 3 image(s)" in res.stderr and "telltales doctor" in res.stderr
+
+
 def test_a_worker_that_dies_costs_only_its_own_file(tmp_path, monkeypatch):
     """A native crash in one file: the pool is replaced, the file retried once, then an error row."""
     import multiprocessing

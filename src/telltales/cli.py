@@ -218,6 +218,10 @@ def scan(inputs, out, csv_path, jobs, no_recursive, retry_errors, parquet_path, 
     if summary.total == 0:
         click.echo("Warning: the inputs matched no image file: " + " ".join(inputs), err=True)
         sys.exit(SCAN_EXIT_EMPTY)
+    if summary.parts_missing.get("noise.clip"):
+        click.echo(f"Warning: the CLIP detector did not run on {summary.parts_missing['noise.clip']} image(s) "
+                   "(a part is missing or failed its check; `telltales doctor` says which): their verdicts "
+                   "rest on weaker cues", err=True)
     if summary.failed:
         click.echo(f"Warning: {summary.failed} file(s) could not be analysed (rows with \"error\" in "
                    f"{out}; --retry-errors tries them again)", err=True)

@@ -310,6 +310,7 @@ class ScanSummary:
     errors: int = 0
     earlier_errors: int = 0  # error rows already in the output, skipped (see --retry-errors)
     verdicts: Counter = field(default_factory=Counter)
+    parts_missing: Counter = field(default_factory=Counter)  # cue -> images it could not run on (a part missing)
     seconds: float = 0.0
 
     @property
@@ -324,6 +325,7 @@ class ScanSummary:
             "errors": self.errors,
             "earlier_errors_kept": self.earlier_errors,
             "verdicts": dict(self.verdicts),
+            "parts_missing": dict(sorted(self.parts_missing.items())),
             "seconds": round(self.seconds, 2),
             "images_per_second": round(self.analysed / self.seconds, 3) if self.seconds else None,
         }
@@ -419,6 +421,9 @@ def _scan_locked(inputs: list[str], out: Path, jobs: int, options: dict[str, Any
             summary.analysed += 1
             summary.errors += row.get("error") is not None
             summary.verdicts[row["verdict"]] += 1
+            summary.parts_missing.update(
+                f["cue"] for f in row.get("findings") or ()
+                if f.get("status") == "not-applicable" and (f.get("details") or {}).get("part_missing"))
             bar.update(f"last: {row['verdict']}")
 
         if options.get("ray"):

@@ -437,9 +437,29 @@ def test_the_warm_up_logs_a_detector_that_cannot_run(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "the CLIP detector did not run, so without metadata this verdict rests on weaker cues: "
         "the CLIP backbone is not installed (telltales doctor checks every part)"]
+    state = type("State", (), {})()
+    log_warm_up(fut, state)
+    assert state.parts_missing == ["noise.clip"]  # what /health reports
     broken: Future = Future()
     broken.set_exception(RuntimeError("boom"))
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="telltales.web"):
         log_warm_up(broken)
     assert "warm-up analysis failed: RuntimeError: boom" in caplog.text
+
+
+def test_health_names_the_cues_the_warm_up_could_not_run(tmp_path, monkeypatch):
+    import time
+
+    from telltales import backbone
+
+    monkeypatch.setenv("TELLTALES_MODEL_DIR", str(tmp_path / "no-models"))
+    backbone.load.cache_clear()
+    try:
+        with TestClient(create_app(settings_for(tmp_path, cues=("noise.clip", "noise.jpeg"), warm_up=True))) as c:
+            deadline = time.monotonic() + 60
+            while not (health := c.get("/health").json())["parts_missing"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+    finally:
+        backbone.load.cache_clear()
+    assert health["status"] == "ok" and health["parts_missing"] == ["noise.clip"]

@@ -59,12 +59,17 @@ _MARK = {
 }
 
 
-def missing_parts(findings: list[Finding] | list[dict[str, Any]]) -> list[str]:
-    """Notes on cues that could not run because a part is not installed or failed its check
-    (``details["part_missing"]``): the CLIP detector by itself, since without metadata most of
-    the verdict rests on it, and the others in one line. Findings as objects or as JSON."""
+def part_missing(findings: list[Finding] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings (as JSON) of cues that could not run because a part is not installed or
+    failed its check (``details["part_missing"]``). Findings as objects or as JSON."""
     rows = [f if isinstance(f, dict) else f.to_dict() for f in findings]
-    gone = [f for f in rows if f["status"] == Status.NOT_APPLICABLE and (f.get("details") or {}).get("part_missing")]
+    return [f for f in rows if f["status"] == Status.NOT_APPLICABLE and (f.get("details") or {}).get("part_missing")]
+
+
+def missing_parts(findings: list[Finding] | list[dict[str, Any]]) -> list[str]:
+    """Notes on the cues of :func:`part_missing`: the CLIP detector by itself, since without
+    metadata most of the verdict rests on it, and the others in one line."""
+    gone = part_missing(findings)
     notes = [f"the CLIP detector did not run, so without metadata this verdict rests on weaker cues: {f['reason']}"
              for f in gone if f["cue"] == "noise.clip"]
     others = [f["cue"] for f in gone if f["cue"] != "noise.clip"]

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -93,18 +93,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal error; the server log has the details")
 
 
-def log_warm_up(fut: Future) -> None:
+def log_warm_up(fut: Future, state: Any = None) -> None:
     """Say in the server log, at startup, what every report would otherwise say one by one:
-    a part (the CLIP detector first) that is missing or failed its check."""
-    from ..report import missing_parts
+    a part (the CLIP detector first) that is missing or failed its check; and keep the cues
+    in ``state.parts_missing`` for /health."""
+    from ..report import missing_parts, part_missing
 
     try:
         outcome = fut.result()
     except Exception as exc:  # noqa: BLE001 - the warm-up is a courtesy; uploads report their own errors
         log.warning("warm-up analysis failed: %s: %s", type(exc).__name__, exc)
         return
-    for note in missing_parts((outcome.report or {}).get("findings", [])):
+    findings = (outcome.report or {}).get("findings", [])
+    for note in missing_parts(findings):
         log.warning("%s (telltales doctor checks every part)", note)
+    if state is not None:
+        state.parts_missing = sorted(f["cue"] for f in part_missing(findings))
 
 
 def create_app(settings: Settings, *, pool: AnalysisPool | None = None,
@@ -124,7 +128,7 @@ def create_app(settings: Settings, *, pool: AnalysisPool | None = None,
             fut = app.state.pool.submit(analyse_upload, make_example("plain-png", width=320, height=240),
                                         settings.cues, settings.max_pixels, settings.time_limit_s)
             if fut is not None:
-                fut.add_done_callback(log_warm_up)
+                fut.add_done_callback(lambda f: log_warm_up(f, app.state))
         try:
             yield
         finally:
@@ -158,9 +162,11 @@ def create_app(settings: Settings, *, pool: AnalysisPool | None = None,
 
     @app.get("/health", tags=["service"], response_model=Health)
     def health() -> Health:
-        """Liveness, and how full the analysis pool is (no password needed)."""
+        """Liveness, how full the analysis pool is, and the cues the startup analysis could not
+        run for a missing part (no password needed; cue names only, no paths)."""
         p = app.state.pool
-        return Health(status="ok", in_flight=p.in_flight, capacity=p.capacity)
+        return Health(status="ok", in_flight=p.in_flight, capacity=p.capacity,
+                      parts_missing=getattr(app.state, "parts_missing", []))
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> HTMLResponse:

@@ -127,6 +127,9 @@ class Health(BaseModel):
     status: str
     in_flight: int
     capacity: int
+    parts_missing: list[str] = Field(
+        default_factory=list, description="cues the startup analysis could not run because a part is "
+                                          "missing or failed its check (`telltales doctor` says which)")
 
 
 class TaxonomyItem(BaseModel):

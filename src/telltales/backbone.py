@@ -45,7 +45,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -156,6 +156,7 @@ class Backbone:
     path: Path
     sha256: str
     session: object  # onnxruntime.InferenceSession
+    known_answer: float = float("nan")  # self_test's deviation on this machine, measured by load()
 
     def run(self, views: np.ndarray) -> np.ndarray:
         """Features (V, blocks, 2, 768) float32 of normalised views (V, 3, 224, 224)."""
@@ -198,8 +199,8 @@ def load(threads: int | None = None) -> Backbone:
     so.log_severity_level = 3
     session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
     b = Backbone(path, digest, session)
-    self_test(b)  # one 224 px view, once per process: wrong arithmetic is named, never used quietly
-    return b
+    # one 224 px view, once per process: wrong arithmetic is named, never used quietly
+    return replace(b, known_answer=self_test(b))
 
 
 def normalise(crops: np.ndarray) -> np.ndarray:
@@ -243,10 +244,9 @@ def self_test(b: Backbone | None = None) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     def check() -> str:
-        b = load()
-        dev = self_test(b)
+        b = load()  # runs the known answer
         return (f"backbone ok: {b.path} sha256 {b.sha256} ({FEATURE_VERSION}, {DERIVATION}); "
-                f"known answer within {dev:.4f}")
+                f"known answer within {b.known_answer:.4f}")
 
     return installer_cli(
         argv, prog="python -m telltales.backbone",

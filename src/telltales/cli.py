@@ -82,7 +82,7 @@ def inspect(files, as_json, verbose, overlay, profile, base_rate, cues, fusion, 
     Exits 1 if any file could not be analysed (its result says why).
     """
     from .api import inspect as inspect_one
-    from .fusion import Fusion, at_base_rate
+    from .fusion import Fusion, p_at_base_rate
     from .report import render_text
 
     if overlay and "-" in files:
@@ -101,8 +101,8 @@ def inspect(files, as_json, verbose, overlay, profile, base_rate, cues, fusion, 
         if as_json:
             row = report.to_dict()
             if base_rate is not None:
-                row["p_generated_at_base_rate"] = None if report.p_generated is None else {
-                    "base_rate": base_rate, "p": round(at_base_rate(report.p_generated, base_rate), 4)}
+                at_rate = p_at_base_rate(report.p_generated, base_rate)
+                row["p_generated_at_base_rate"] = None if at_rate is None else {"base_rate": base_rate, "p": at_rate}
             click.echo(json.dumps(row, ensure_ascii=False))
         elif report.error is None:
             if shown:

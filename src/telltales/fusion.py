@@ -93,6 +93,12 @@ def at_base_rate(p: float, rate: float) -> float:
     return _sigmoid(math.log(p / (1.0 - p)) + math.log(rate / (1.0 - rate)))
 
 
+def p_at_base_rate(p: float | None, rate: float | None) -> float | None:
+    """:func:`at_base_rate` as every output gives it (inspect's JSON, scan's tables, the web
+    app): rounded to 4 places, and None without a p (an error row) or without a rate."""
+    return None if p is None or rate is None else round(at_base_rate(float(p), rate), 4)
+
+
 def _sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))

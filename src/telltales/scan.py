@@ -484,21 +484,13 @@ def _run_parallel(todo: Iterator[str], jobs: int, options: dict[str, Any], write
             raise
 
 
-def p_at_base_rate(row: dict[str, Any], base_rate: float) -> float | None:
-    """A scan row's p_generated where ``base_rate`` of the pictures are generated
-    (:func:`telltales.fusion.at_base_rate`), rounded as ``inspect --base-rate`` gives it;
-    None on an error row."""
-    from .fusion import at_base_rate
-
-    p = row.get("p_generated")
-    return None if p is None else round(at_base_rate(float(p), base_rate), 4)
-
-
 def write_csv(jsonl: str | Path, csv_path: str | Path, *, base_rate: float | None = None) -> int:
     """One row per image from a scan's JSON Lines: verdict, probability, top reason, each cue's score.
 
     With ``base_rate``, a ``p_generated_at_base_rate`` column follows ``p_generated``: the
     JSON Lines keep p at equal odds, so one scan can be read at several rates."""
+    from .fusion import p_at_base_rate
+
     ids = cue_ids(Path(jsonl))
     rated = [] if base_rate is None else ["p_generated_at_base_rate"]
     n = 0
@@ -513,7 +505,7 @@ def write_csv(jsonl: str | Path, csv_path: str | Path, *, base_rate: float | Non
                 f = status.get(c)
                 value = None if f is None else signed_strength(f)
                 cells.append(("" if f is None else f["status"]) if value is None else f"{value:.3f}")
-            at_rate = [] if base_rate is None else [p_at_base_rate(r, base_rate)]
+            at_rate = [] if base_rate is None else [p_at_base_rate(r["p_generated"], base_rate)]
             w.writerow([
                 r["path"], r.get("sha256"), r["verdict"], r["p_generated"], *at_rate, r.get("error") or "",
                 (r.get("reasons") or [""])[0], *cells,

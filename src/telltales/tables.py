@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TelltalesError
-from .scan import cue_ids, last_rows, p_at_base_rate, signed_strength
+from .fusion import p_at_base_rate
+from .scan import cue_ids, last_rows, signed_strength
 
 BATCH = 10_000
 
@@ -36,7 +37,7 @@ def flat(row: dict[str, Any], ids: list[str], base_rate: float | None = None) ->
         "p_generated": row.get("p_generated"),
     }
     if base_rate is not None:
-        out["p_generated_at_base_rate"] = p_at_base_rate(row, base_rate)
+        out["p_generated_at_base_rate"] = p_at_base_rate(row.get("p_generated"), base_rate)
     out |= {
         "unsure_reason": row.get("unsure_reason"),
         "error": row.get("error"),

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import TelltalesError
+from ..fusion import p_at_base_rate
 from .pool import AnalysisPool, analyse_upload
 from .schemas import (
     AnswerOut,
@@ -33,7 +34,7 @@ from .schemas import (
 )
 from .settings import Settings
 from .store import Answer, Case, CaseFilter, CaseStore, ImageFolder
-from .views import case_csv, cases_csv, p_at_rate, review_of
+from .views import case_csv, cases_csv, review_of
 
 router = APIRouter()
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -256,7 +257,7 @@ async def inspect_legacy(
 
 def summary_of(case: Case, base_rate: float | None = None) -> CaseSummary:
     r = review_of(case.answers)
-    at_rate = p_at_rate(case.p_generated, base_rate)
+    at_rate = p_at_base_rate(case.p_generated, base_rate)
     return CaseSummary(
         id=case.id, sha256=case.sha256, filename=case.filename, filenames=list(case.filenames),
         created_at=case.created_at, verdict=case.verdict, p_generated=case.p_generated,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from ..analysis import PROFILES
+from ..fusion import p_at_base_rate
 from ..report import missing_parts
 from .api import (
     BaseRateDep,
@@ -28,7 +29,6 @@ from .views import (
     evidence_boxes,
     finding_groups,
     metadata_rows,
-    p_at_rate,
     review_of,
     svg_boxes,
     svg_geometry,
@@ -90,7 +90,7 @@ def cases_page(request: Request, store: StoreDep, flt: FilterDep, base_rate: Bas
     query = {k: v for k, v in request.query_params.items() if k not in ("offset",)}
     return _render(request, "cases.html", {
         "cases": cases, "total": total, "flt": flt, "query": query, "base_rate": base_rate,
-        "at_rate": {c.id: p_at_rate(c.p_generated, base_rate) for c in cases},
+        "at_rate": {c.id: p_at_base_rate(c.p_generated, base_rate) for c in cases},
         "reviews": {c.id: review_of(c.answers) for c in cases},
         "next_offset": flt.offset + flt.limit if flt.offset + flt.limit < total else None,
         "prev_offset": max(0, flt.offset - flt.limit) if flt.offset else None,
@@ -106,7 +106,7 @@ def case_page(request: Request, case_id: int, store: StoreDep, base_rate: BaseRa
     return _render(request, "case.html", {
         "case": case, "report": case.report, "base_rate": base_rate,
         "notes": missing_parts(case.report.get("findings", [])),
-        "at_rate": p_at_rate(case.report.get("p_generated"), base_rate), "svgboxes": svg_boxes(boxes, geom), "geom": geom,
+        "at_rate": p_at_base_rate(case.report.get("p_generated"), base_rate), "svgboxes": svg_boxes(boxes, geom), "geom": geom,
         "groups": finding_groups(case.report, boxes), "meta": metadata_rows(case.report),
         "checks": checklist(case.report, boxes, case.answers), "review": review_of(case.answers),
         "answers": ANSWERS, "answer_titles": ANSWER_TITLES, "colours": KIND_COLOURS,

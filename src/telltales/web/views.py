@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..fusion import p_at_base_rate
 from ..overlay import KIND_COLOURS, KIND_TITLES, Box, evidence_boxes
 from ..taxonomy import BY_ID, CATEGORIES
 from .store import ANSWER_TITLES, ANSWERS, Answer, Case
@@ -161,14 +162,6 @@ CASE_CSV_FIELDS = ["id", "sha256", "filename", "filenames", "created_at", "verdi
                    "reviewer_looks_fine", "reviewer_cannot_tell"]
 
 
-def p_at_rate(p: float | None, base_rate: float | None) -> float | None:
-    """p_generated where ``base_rate`` of the pictures are generated, rounded as the CLI gives it;
-    None without a rate or without a p."""
-    from ..fusion import at_base_rate
-
-    return None if p is None or base_rate is None else round(at_base_rate(float(p), base_rate), 4)
-
-
 def cases_csv(cases: list[Case], base_rate: float | None = None) -> str:
     """One row per case; with ``base_rate``, p_generated_at_base_rate follows p_generated."""
     buf = io.StringIO()
@@ -179,7 +172,7 @@ def cases_csv(cases: list[Case], base_rate: float | None = None) -> str:
     w.writerow(fields)
     for c in cases:
         r = review_of(c.answers)
-        at_rate = [] if base_rate is None else [p_at_rate(c.p_generated, base_rate)]
+        at_rate = [] if base_rate is None else [p_at_base_rate(c.p_generated, base_rate)]
         w.writerow([c.id, c.sha256, c.filename, "; ".join(c.filenames), c.created_at.isoformat(),
                     c.verdict, c.p_generated, *at_rate, c.report.get("unsure_reason") or "", c.error or "",
                     r.answered, r.problem_seen, r.looks_fine, r.cannot_tell])

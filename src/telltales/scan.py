@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cpu import share_cores, worker_share
 from .errors import TelltalesError
 from .limits import DEFAULT_MAX_PIXELS
 from .progress import Progress
@@ -266,16 +267,6 @@ def _init_pool_worker(options: dict[str, Any]) -> None:
     _init_worker(options)
 
 
-def share_cores(threads: int | None) -> None:
-    """Limit this worker's onnxruntime threads (the CLIP backbone) so parallel workers share the cores.
-
-    Only through the environment, read when the backbone session is created: OpenCV's
-    thread pool must not be touched in a forked worker (``cv2.setNumThreads`` there can
-    deadlock on a lock the parent's pool held at the fork)."""
-    if threads:
-        os.environ["TELLTALES_THREADS"] = str(threads)
-
-
 def _init_worker(options: dict[str, Any]) -> None:
     from .fusion import Fusion
     from .registry import select
@@ -382,7 +373,7 @@ def scan(
     options = {"cues": cues, "fusion": fusion, "max_pixels": max_pixels, "working_size": working_size,
                "profile": profile, "ray": ray,
                # each of N workers gets its share of the cores (Ray: one CPU per task)
-               "threads": 1 if ray else max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None}
+               "threads": 1 if ray else worker_share(jobs)}
     _init_worker(options)  # validates cue ids and the fusion file before any work starts
     check_output(out)
     _make_parent(out)

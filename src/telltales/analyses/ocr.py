@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import cpu
 from ..analysis import Analysis, provider
 
 GATE_SIDE = 384  # long side of the text-presence gate (about 30 ms; 53 of 54 AI images with text pass)
@@ -61,6 +62,9 @@ def _params(**extra: Any) -> dict[str, Any]:
         "Global.log_level": "error",
         "Global.use_cls": False,  # generated text is upright; the classifier costs time
         "Global.text_score": 0.0,  # keep low-confidence lines: they are part of the evidence
+        # this process's share of the cores (telltales.cpu), not onnxruntime's default of all of them
+        "EngineConfig.onnxruntime.intra_op_num_threads": cpu.threads(),
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         **extra,
     }
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import cpu
 from ..errors import TelltalesError
 from ..findings import Finding, Region, Status
 from ..fusion import Fusion
@@ -103,6 +104,7 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(options: dict[str, Any]) -> None:
     from ..registry import all_cues
 
+    cpu.share_cores(options.get("threads"))  # before any model session is created
     all_cues()  # import every cue module once per process
     _WORKER.update(options)
 
@@ -229,7 +231,8 @@ def run(
             for t in tasks:
                 done(t, compute(items[t.index].path, t.condition, t.cues))
         else:
-            _parallel(tasks, items, jobs, options, done)
+            # each worker gets its share of the cores, as in `telltales scan`
+            _parallel(tasks, items, jobs, {**options, "threads": cpu.worker_share(jobs)}, done)
         bar.close()
     finally:
         cache.close()

@@ -14,11 +14,12 @@ pytest.importorskip("httpx", reason="httpx (for FastAPI's TestClient) is not ins
 from fastapi.testclient import TestClient  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
+from telltales import cpu  # noqa: E402
 from telltales.example import make_example  # noqa: E402
 from telltales.fuzz import jpeg_declaring  # noqa: E402
 from telltales.web.api import get_pool, get_store  # noqa: E402
 from telltales.web.app import create_app  # noqa: E402
-from telltales.web.pool import AnalysisPool, analyse_upload  # noqa: E402
+from telltales.web.pool import AnalysisPool, analyse_upload, init_worker  # noqa: E402
 from telltales.web.settings import Settings  # noqa: E402
 
 FAST = ("provenance",)  # the cues these tests' server runs: quick, and decisive on sd-png
@@ -205,6 +206,18 @@ def test_pool_admits_again_once_work_is_done():
             time.sleep(0.01)
         assert pool.in_flight == 0
         assert pool.submit(time.sleep, 0) is not None
+    finally:
+        pool.shutdown()
+
+
+def test_each_analysis_worker_takes_its_share_of_the_cores(tmp_path):
+    """N web workers get cores // N native threads each (telltales.cpu), as `scan --jobs N` does."""
+    app = create_app(settings_for(tmp_path, workers=2))
+    assert app.state.pool._initargs == (None, cpu.worker_share(2))
+    pool = AnalysisPool(1, 1, initializer=init_worker, initargs=(None, 1))
+    try:
+        fut = pool.submit(cpu.threads)
+        assert fut is not None and fut.result(timeout=120) == 1
     finally:
         pool.shutdown()
 

@@ -21,6 +21,7 @@ from fastapi.security import APIKeyHeader, HTTPBasic, HTTPBasicCredentials
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..cpu import worker_share
 from .api import get_settings
 from .limits import BodyLimitMiddleware, BodyTimeout, BodyTooLarge
 from .pool import AnalysisPool, analyse_upload, init_worker
@@ -148,7 +149,8 @@ def create_app(settings: Settings, *, pool: AnalysisPool | None = None,
     app.state.store = store or CaseStore(settings.db_url)
     app.state.images = ImageFolder(settings.images_dir)
     app.state.pool = pool or AnalysisPool(settings.workers, settings.capacity,
-                                          initializer=init_worker, initargs=(settings.fusion,))
+                                          initializer=init_worker,
+                                          initargs=(settings.fusion, worker_share(settings.workers)))
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["version"] = app.version
     app.state.templates = templates

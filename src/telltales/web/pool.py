@@ -35,10 +35,13 @@ class Outcome:
     message: str = ""
 
 
-def init_worker(fusion: str | None) -> None:
-    """Load the fusion once per worker process."""
+def init_worker(fusion: str | None, threads: int | None = None) -> None:
+    """Load the fusion once per worker process; take ``threads`` native threads (its share of the cores)."""
     global _FUSION
+    from ..cpu import share_cores
     from ..fusion import Fusion
+
+    share_cores(threads)  # before any model session is created
 
     _FUSION = Fusion.load(fusion)
 

@@ -28,7 +28,9 @@ writes it; ``--data`` may also be given once per manifest). What this does, in o
 
 ``--write`` saves the head to ``src/telltales/models/clip_head.{npz,json}``
 (with this record), and the out-of-fold and locked scores to ``--scores``
-(JSON Lines, per image and condition) for the fusion fit.
+(JSON Lines, per image and condition) for the fusion fit. ``--locked-head
+shipped`` (without ``--write``) scores the locked part with the installed head
+and its calibration instead, for a fusion refit that keeps the shipped head.
 """
 
 from __future__ import annotations
@@ -252,9 +254,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fold-size", type=int, default=60)
     ap.add_argument("--write", action="store_true",
                     help="save the head and score the locked part (do this once, after choosing on out-of-fold)")
+    ap.add_argument("--locked-head", choices=("final", "shipped"), default="final",
+                    help="score the locked part with the head this run fits (with --write) or with the installed "
+                         "head, without writing one (a refit of the fusion that keeps the shipped head)")
     ap.add_argument("--scores", default="/tmp/clip_scores.jsonl")
     ap.add_argument("--report", default="/tmp/clip_report.json")
     args = ap.parse_args(argv)
+    if args.write and args.locked_head == "shipped":
+        ap.error("--locked-head shipped keeps the installed head: drop --write")
     t0 = time.perf_counter()
 
     items = [it for d in args.data for it in manifest.load(d).items]
@@ -353,21 +360,31 @@ def main(argv: list[str] | None = None) -> int:
     heads = fit_pair(feats, fit_idx, y, fams, spec, args.c)
     model = C.Model(spec, heads["global"], heads["native"], ab, t_gen, t_real,
                     backbone.FEATURE_VERSION, backbone.SOURCE_SHA256, ab1, beta)
-    if not args.write:  # the locked part is looked at once, with the head that ships
+    # the locked part is looked at once, with the head that ships: this run's (--write) or the installed one
+    score_locked = args.write or args.locked_head == "shipped"
+    if not score_locked:
         lock_idx = lock_idx[:0]
-    z_lock = {c: image_logits(feats, lock_idx, c, spec, heads, beta) for c in EVAL_CONDITIONS}
+    l_spec, l_heads, l_beta, l_ab, l_gen = spec, heads, beta, ab, t_gen
+    if args.locked_head == "shipped":
+        shipped = C.load_model()
+        if shipped.feature_version != backbone.FEATURE_VERSION:
+            raise SystemExit(f"the installed head reads {shipped.feature_version}, the cache {backbone.FEATURE_VERSION}")
+        l_spec, l_beta, l_ab, l_gen = shipped.spec, shipped.native_weight, shipped.calibration, shipped.t_generated
+        l_heads = {"global": shipped.global_head, "native": shipped.native_head}
+    z_lock = {c: image_logits(feats, lock_idx, c, l_spec, l_heads, l_beta) for c in EVAL_CONDITIONS}
     lock_summary = {}
-    for c in EVAL_CONDITIONS if args.write else ():
-        pc = C.sigmoid(ab[0] * z_lock[c] + ab[1])
+    for c in EVAL_CONDITIONS if score_locked else ():
+        pc = C.sigmoid(l_ab[0] * z_lock[c] + l_ab[1])
         real, ai = (y[lock_idx] == 0) & ~np.isnan(pc), (y[lock_idx] == 1) & ~np.isnan(pc)
         lock_summary[c] = {
             **summary({c: z_lock[c]}, y, fams, lock_idx)[c],
-            "real_generated_evidence": round(float((pc[real] >= t_gen).mean()), 4),
-            "ai_generated_evidence": round(float((pc[ai] >= t_gen).mean()), 4),
+            "real_generated_evidence": round(float((pc[real] >= l_gen).mean()), 4),
+            "ai_generated_evidence": round(float((pc[ai] >= l_gen).mean()), 4),
             "ece": round(ece(pc[~np.isnan(pc)], y[lock_idx][~np.isnan(pc)]), 4),
-            "per_family": per_family(z_lock[c], y, fams, lock_idx, pc, t_gen),
+            "per_family": per_family(z_lock[c], y, fams, lock_idx, pc, l_gen),
         }
-    parts = [("fit part, out-of-fold", oof_summary)] + ([("LOCKED part", lock_summary)] if args.write else [])
+    locked_name = "LOCKED part, " + ("the installed head" if args.locked_head == "shipped" else "this run's head")
+    parts = [("fit part, out-of-fold", oof_summary)] + ([(locked_name, lock_summary)] if score_locked else [])
     for part, s in parts:
         print(f"\n{part}:")
         print(f"{'condition':10s} {'AUC':>6s} {'TPR@2%':>7s} {'real gen-ev':>11s} {'AI gen-ev':>9s} {'ECE':>6s}")
@@ -377,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         print("per family (web): " + ", ".join(
             f"{f}: {d.get('auc_vs_all_real', '')} / {d.get('called_generated_evidence', '')}"
             for f, d in s["web"]["per_family"].items()))
-    report.update({"chosen": best, "oof": oof_summary, "locked": lock_summary,
+    report.update({"chosen": best, "oof": oof_summary, "locked": lock_summary, "locked_head": args.locked_head,
                    "one_view_oof": one_view_summary,
                    "calibration": list(ab), "thresholds": {"generated": t_gen, "real": t_real}})
     Path(args.report).write_text(json.dumps(report, indent=1))
@@ -395,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not np.isnan(z_lock[c][j]):
                     fh.write(json.dumps({"file": items[i].file, "sha256": shas[i], "condition": c,
                                          "part": "locked", "logit": float(z_lock[c][j]),
-                                         "p": float(C.sigmoid(ab[0] * z_lock[c][j] + ab[1]))}) + "\n")
+                                         "p": float(C.sigmoid(l_ab[0] * z_lock[c][j] + l_ab[1]))}) + "\n")
 
     if args.write:
         record = {

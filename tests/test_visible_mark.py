@@ -298,6 +298,14 @@ def test_a_faint_star_of_another_opacity_is_not_the_sparkle():
     assert not is_sparkle(m)  # ... but it brightens far less than Gemini's sparkle does
 
 
+def test_a_brightened_copy_of_the_sparkle_is_still_the_sparkle():
+    """Edited copies (contrast or exposure raised after download) brighten it up to about twice the
+    learnt alpha; a few fit-part Gemini pictures do (gain 1.5-1.9), so the gain may reach 2."""
+    m = find_sparkle(grey(with_sparkle(scene(1024, 1024, seed=2), 50, 1.0, opacity=1.7)))
+    assert 1.5 < m.gain < 2.0
+    assert is_sparkle(m)
+
+
 def test_sparkle_survives_a_web_copy_and_the_cue_reports_it_with_its_box():
     px = with_sparkle(scene(1600, 1200, seed=3), 0.05 * (1600 * 1200) ** 0.5, 1.0)
     small = np.asarray(PILImage.fromarray(px).resize((800, 600), PILImage.Resampling.LANCZOS))

@@ -29,6 +29,7 @@ from .cpu import share_cores, worker_share
 from .errors import TelltalesError
 from .limits import DEFAULT_MAX_PIXELS
 from .progress import Progress
+from .report import part_missing
 
 IMAGE_EXTENSIONS = frozenset(
     [".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif", ".avif", ".mpo", ".jp2", ".ppm", ".pgm", ".pnm"]
@@ -412,9 +413,7 @@ def _scan_locked(inputs: list[str], out: Path, jobs: int, options: dict[str, Any
             summary.analysed += 1
             summary.errors += row.get("error") is not None
             summary.verdicts[row["verdict"]] += 1
-            summary.parts_missing.update(
-                f["cue"] for f in row.get("findings") or ()
-                if f.get("status") == "not-applicable" and (f.get("details") or {}).get("part_missing"))
+            summary.parts_missing.update(f["cue"] for f in part_missing(row.get("findings") or []))
             bar.update(f"last: {row['verdict']}")
 
         if options.get("ray"):

@@ -364,14 +364,14 @@ def main(argv: list[str] | None = None) -> int:
     score_locked = args.write or args.locked_head == "shipped"
     if not score_locked:
         lock_idx = lock_idx[:0]
-    l_spec, l_heads, l_beta, l_ab, l_gen = spec, heads, beta, ab, t_gen
+    scorer = model
     if args.locked_head == "shipped":
-        shipped = C.load_model()
-        if shipped.feature_version != backbone.FEATURE_VERSION:
-            raise SystemExit(f"the installed head reads {shipped.feature_version}, the cache {backbone.FEATURE_VERSION}")
-        l_spec, l_beta, l_ab, l_gen = shipped.spec, shipped.native_weight, shipped.calibration, shipped.t_generated
-        l_heads = {"global": shipped.global_head, "native": shipped.native_head}
-    z_lock = {c: image_logits(feats, lock_idx, c, l_spec, l_heads, l_beta) for c in EVAL_CONDITIONS}
+        scorer = C.load_model()
+        if scorer.feature_version != backbone.FEATURE_VERSION:
+            raise SystemExit(f"the installed head reads {scorer.feature_version}, the cache {backbone.FEATURE_VERSION}")
+    l_heads = {"global": scorer.global_head, "native": scorer.native_head}
+    l_ab, l_gen = scorer.calibration, scorer.t_generated
+    z_lock = {c: image_logits(feats, lock_idx, c, scorer.spec, l_heads, scorer.native_weight) for c in EVAL_CONDITIONS}
     lock_summary = {}
     for c in EVAL_CONDITIONS if score_locked else ():
         pc = C.sigmoid(l_ab[0] * z_lock[c] + l_ab[1])

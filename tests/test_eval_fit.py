@@ -157,6 +157,23 @@ def test_fit_records_how_it_counted_false_alarms():
         fit.fit_fusion(recs, thresholds_by="pixels")
 
 
+def test_a_pooled_collection_weighs_as_one_family_of_its_size():
+    # real: a big collection of 16 and 12 small sources of 3 images (36), pooled as one
+    fams = ["big"] * 16 + [f"small{i // 3}" for i in range(36)]
+    keys = [f"k{i}" for i in range(len(fams))]
+    y = np.zeros(len(fams))
+    unpooled = fit.sample_weights(y, fams)
+    groups = fit.pooled(fams, keys, {"recipe": set(keys[16:])})
+    assert groups[:16] == ["big"] * 16 and set(groups[16:]) == {"pool:recipe"}
+    w = fit.sample_weights(y, groups)
+    # each unit weighs sqrt(its size): 4 : 6 pooled, against 4 : 12 x sqrt(3) unpooled
+    assert w[16:].sum() / w[:16].sum() == pytest.approx(6 / 4)
+    assert unpooled[16:].sum() / unpooled[:16].sum() == pytest.approx(12 * np.sqrt(3) / 4)
+    assert w.sum() == pytest.approx(unpooled.sum())  # the class still sums to the same total
+    assert fit.pooled(fams, keys, {}) == fams  # no pool: the families themselves
+    assert fit.pooled(["a"], [None], {"p": {"x"}}) == ["a"]  # an item without a key stays in its family
+
+
 def test_fusion_with_fitted_weights_reproduces_fit_logits():
     recs = synthetic()
     result = fit.fit_fusion(recs)

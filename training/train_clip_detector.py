@@ -16,7 +16,8 @@ writes it; ``--data`` may also be given once per manifest). What this does, in o
    fold, one on the global view and one on the native crops, on the ``aug``
    and ``web`` conditions of the other folds' images, classes weighted
    equally and families by the square root of their size (``sample_weights``
-   of the fusion). The image logit is the mean of the global logit and the
+   of the fusion; ``--pool RECIPE`` makes a recipe's images share one family's
+   weight, while each is still held out with its own family). The image logit is the mean of the global logit and the
    mean native-crop logit. Out-of-fold AUC per condition picks the set.
 4. **Calibration**: Platt scaling of the out-of-fold logits; for each fold's
    own rows, a Platt fit on the other folds' rows only (as the fusion does).
@@ -36,6 +37,7 @@ and its calibration instead, for a fusion refit that keeps the shipped head.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -54,7 +56,7 @@ from clip_features import cache_path  # noqa: E402
 from telltales import backbone  # noqa: E402
 from telltales.cues.text_noise import clip_detector as C  # noqa: E402
 from telltales.evaluate import families, manifest  # noqa: E402
-from telltales.evaluate.fit import sample_weights  # noqa: E402
+from telltales.evaluate.fit import pooled, sample_weights  # noqa: E402
 
 TRAIN_CONDITIONS = ("aug", "web")
 EVAL_CONDITIONS = ("asis", "web", "thumbnail")
@@ -150,11 +152,17 @@ def rows(feats, idx, conds, spec, kind: str):
     return (np.concatenate(xs) if xs else np.zeros((0, 1), np.float32)), np.array(owner, dtype=int)
 
 
-def fit_pair(feats, idx, y, fams, spec, c):
+def read_pool(path: str) -> set[str]:
+    """The sha256 column of a recipe (a manifest TSV such as training/extra/real_people2.tsv)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {r["sha256"] for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)}
+
+
+def fit_pair(feats, idx, y, groups, spec, c):
     heads = {}
     for kind in ("global", "native"):
         x, owner = rows(feats, idx, TRAIN_CONDITIONS, spec, kind)
-        w = sample_weights(y[owner], [fams[i] for i in owner])
+        w = sample_weights(y[owner], [groups[i] for i in owner])
         heads[kind] = fit_head(x, y[owner], w, c)
     return heads
 
@@ -257,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--locked-head", choices=("final", "shipped"), default="final",
                     help="score the locked part with the head this run fits (with --write) or with the installed "
                          "head, without writing one (a refit of the fusion that keeps the shipped head)")
+    ap.add_argument("--pool", action="append", default=[], metavar="RECIPE",
+                    help="images of this recipe (its sha256 column) share one family's weight in training; "
+                         "they are still held out by their own family (repeatable)")
     ap.add_argument("--scores", default="/tmp/clip_scores.jsonl")
     ap.add_argument("--report", default="/tmp/clip_report.json")
     args = ap.parse_args(argv)
@@ -269,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     have = np.array([all(feats[c][i] is not None for c in TRAIN_CONDITIONS) for i in range(len(items))])
     y = np.array([it.label for it in items], dtype=float)
     fams = [it.family for it in items]
+    pools = {Path(p).name: read_pool(p) for p in args.pool}
+    groups = pooled(fams, shas, pools)
+    for name, members in pools.items():
+        print(f"pooled in the weights: {name}, {sum(g == 'pool:' + name for g in groups)} of {len(members)} images")
     locked = np.array([families.is_locked(f) for f in fams])
     fit_idx = np.where(~locked & have)[0]
     lock_idx = np.where(locked)[0]
@@ -283,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         gn = {c: (np.full(len(fit_idx), np.nan), np.full(len(fit_idx), np.nan)) for c in EVAL_CONDITIONS}
         for k in range(n_folds):
             test = fold_of == k
-            heads = fit_pair(feats, fit_idx[~test], y, fams, spec, args.c)
+            heads = fit_pair(feats, fit_idx[~test], y, groups, spec, args.c)
             for c in EVAL_CONDITIONS:
                 g, n = view_scores(feats, fit_idx[test], c, spec, heads)
                 gn[c][0][test], gn[c][1][test] = g, n
@@ -310,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chosen: {best}, native-crop weight {beta}")
 
     # calibration: pooled Platt for the shipped head; per fold, Platt on the other folds only
-    w_fit = sample_weights(y[fit_idx], [fams[i] for i in fit_idx])
+    w_fit = sample_weights(y[fit_idx], [groups[i] for i in fit_idx])
     zs = np.concatenate([best_z[c] for c in EVAL_CONDITIONS])
     ys = np.tile(y[fit_idx], len(EVAL_CONDITIONS))
     ws = np.tile(w_fit, len(EVAL_CONDITIONS))
@@ -357,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         }
 
     # final head on the whole fit part; the locked part scored once
-    heads = fit_pair(feats, fit_idx, y, fams, spec, args.c)
+    heads = fit_pair(feats, fit_idx, y, groups, spec, args.c)
     model = C.Model(spec, heads["global"], heads["native"], ab, t_gen, t_real,
                     backbone.FEATURE_VERSION, backbone.SOURCE_SHA256, ab1, beta)
     # the locked part is looked at once, with the head that ships: this run's (--write) or the installed one
@@ -431,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
                 "locked_images": int(len(lock_idx)),
                 "train_conditions": list(TRAIN_CONDITIONS),
                 "grouping": "telltales.evaluate.families.family (shared with the fusion fit)",
+                "weight_pools": {name: len(members) for name, members in pools.items()},
                 "split_version": families.SPLIT_VERSION,
                 "families_fit": sorted({fams[i] for i in fit_idx}),
                 "families_locked": sorted({fams[i] for i in lock_idx}),

@@ -152,6 +152,18 @@ class Model:
         return self.intercept + d.score @ self.w[idx] + d.applicable @ self.w_applicable[idx]
 
 
+def pooled(families: Sequence[str], keys: Sequence[str | None], pools: dict[str, set[str]]) -> list[str]:
+    """Weight units for :func:`sample_weights`: each item's family, or ``pool:NAME`` when its key
+    (a sha256, say) is in that pool.
+
+    :func:`sample_weights` gives every family sqrt(its size). A collection gathered a few images
+    at a time from many sources would otherwise weigh as many families and outweigh the rest of
+    its class; pooled, it weighs as one family of its size. Only the weights change: whatever
+    holds out families (folds, leave-one-family-out) still goes by ``families``."""
+    owner = {key: name for name, members in pools.items() for key in members}
+    return [f"pool:{owner[k]}" if k in owner else f for f, k in zip(families, keys, strict=True)]
+
+
 def _bounds(cues: Sequence[str]) -> list[tuple[float | None, float | None]]:
     b: list[tuple[float | None, float | None]] = [(0.0, 0.0)]  # intercept: see the docstring
     b += [STRONG_BOUNDS if c in STRONG_PROVENANCE else W_BOUNDS for c in cues]

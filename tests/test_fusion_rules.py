@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -18,7 +19,7 @@ from telltales.errors import TelltalesError
 from telltales.example import make_example
 from telltales.findings import Finding, Status
 from telltales.fusion import MAX_SINGLE_LOGIT, Fusion
-from telltales.registry import all_cues
+from telltales.registry import all_cues, model_digest
 
 
 def _f(cue: str, status: Status, strength: float | None, details: dict | None = None) -> Finding:
@@ -123,6 +124,28 @@ def test_a_fusion_fitted_on_other_cue_versions_is_refused(tmp_path):
     with pytest.raises(TelltalesError, match="other cue versions"):
         Fusion.load(path)
     assert Fusion.load(path, check=False).name == "old"
+
+
+def test_a_retrained_model_changes_its_cue_version(tmp_path):
+    (tmp_path / "head.npz").write_bytes(b"weights")
+    (tmp_path / "head.json").write_bytes(b'{"thresholds": {}}')
+    first = model_digest(("head.npz", "head.json"), tmp_path)
+    assert first == hashlib.sha256(b'weights{"thresholds": {}}').hexdigest()[:12]
+    (tmp_path / "head.json").write_bytes(b'{"thresholds": {"generated": 0.9}}')  # recalibrated only
+    assert model_digest(("head.npz", "head.json"), tmp_path) != first
+    assert model_digest(("head.npz", "gone.json"), tmp_path) == "missing"
+    # the learned cues carry their installed model's digest, so a fusion fitted on the output of
+    # another head (the same code, retrained) is refused like one fitted on older code
+    versions = {c.id: c.version for c in all_cues()}
+    assert versions["noise.clip"] == "1+" + model_digest(("clip_head.npz", "clip_head.json"))
+    assert versions["noise.learned"].endswith("+" + model_digest(("noise_learned.npz", "noise_learned.json")))
+    assert versions["provenance.visible-mark"].endswith("+" + model_digest(("gemini_sparkle.npz",)))
+    shipped = Fusion.load().to_dict()
+    shipped["record"]["cues"]["noise.clip"] = "1+" + first  # fitted on another head's scores
+    with pytest.raises(TelltalesError, match="noise.clip"):
+        Fusion.from_dict(shipped).check_versions(versions)
+    # a head that is not installed cannot contribute (the cue says not-applicable): not refused
+    assert Fusion.from_dict(shipped).version_mismatches({**versions, "noise.clip": "1+missing"}) == []
 
 
 def test_the_shipped_fusion_matches_the_registered_cues():

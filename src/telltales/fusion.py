@@ -188,13 +188,16 @@ class Fusion:
         }
 
     def version_mismatches(self, versions: dict[str, str]) -> list[str]:
-        """Weighted cues whose version now differs from the one this fusion was fitted on."""
+        """Weighted cues whose version now differs from the one this fusion was fitted on.
+
+        A cue whose trained file is not installed (version ``...+missing``) is not counted:
+        it can only say not-applicable, which adds nothing, and ``telltales doctor`` names it."""
         fitted = self.record.get("cues") or {}
         return [
             f"{cue} (fitted on version {fitted[cue]}, registered {versions[cue]})"
             for cue, w in sorted(self.weights.items())
             if (w["w"] or w["w_applicable"]) and cue in fitted and cue in versions
-            and str(fitted[cue]) != str(versions[cue])
+            and str(fitted[cue]) != str(versions[cue]) and not str(versions[cue]).endswith("+missing")
         ]
 
     def check_versions(self, versions: dict[str, str]) -> None:

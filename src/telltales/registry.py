@@ -12,11 +12,14 @@ pick a new module up without any other change.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .taxonomy import BY_ID, category_of
@@ -45,11 +48,30 @@ _REGISTRY: dict[str, Cue] = {}
 _loaded = False
 
 
-def cue(cue_id: str, *, needs: tuple[str, ...] = (), version: str = "1") -> Callable[[CueFunction], CueFunction]:
+def model_digest(names: tuple[str, ...], folder: Path | None = None) -> str:
+    """The first 12 hex digits of the sha256 of these files of ``telltales/models`` (or of
+    ``folder``), in order; "missing" when one is not there."""
+    root = folder if folder is not None else resources.files("telltales.models")
+    h = hashlib.sha256()
+    for name in names:
+        try:
+            h.update(root.joinpath(name).read_bytes())
+        except OSError:
+            return "missing"
+    return h.hexdigest()[:12]
+
+
+def cue(
+    cue_id: str, *, needs: tuple[str, ...] = (), version: str = "1", models: tuple[str, ...] = ()
+) -> Callable[[CueFunction], CueFunction]:
     """Register ``func`` as the automated check for taxonomy id ``cue_id``.
 
     ``needs`` names the shared analyses the cue reads (see ``telltales.analysis``);
     ``version`` changes whenever the cue's output for the same image may change.
+    ``models`` names the files of ``telltales/models`` its output depends on (a trained
+    head, its calibration, a template): their digest joins the version (``"1+0a1b2c3d4e5f"``),
+    so retraining one changes the version as a code change would, and a fusion fitted on the
+    old model's output is refused instead of silently mixing the two.
     """
     if cue_id not in BY_ID:
         raise ValueError(f"cue id {cue_id!r} is not in the taxonomy (telltales.taxonomy.ITEMS)")
@@ -63,7 +85,7 @@ def cue(cue_id: str, *, needs: tuple[str, ...] = (), version: str = "1") -> Call
             category=category_of(cue_id),
             func=func,
             needs=tuple(needs),
-            version=str(version),
+            version=f"{version}+{model_digest(models)}" if models else str(version),
             summary=doc[0] if doc else BY_ID[cue_id].failure,
         )
         return func

@@ -485,7 +485,7 @@ def _clipped(box: tuple[int, int, int, int], w: int, h: int) -> tuple[int, int, 
     return (x, y, max(1, min(bw, w - x)), max(1, min(bh, h - y)))
 
 
-@cue("provenance.visible-mark", needs=("native", "rgb", "ocr"), version="4")
+@cue("provenance.visible-mark", needs=("native", "rgb", "ocr"), version="4", models=("gemini_sparkle.npz",))
 def visible_mark(a: Analysis) -> Result:
     """A generator's visible mark: DALL-E 2's colour strip, Gemini's sparkle or an AI label."""
     rgb = a.native

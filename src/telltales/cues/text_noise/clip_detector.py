@@ -188,7 +188,7 @@ def judge(p: float, model: Model) -> tuple[str, float | None]:
     return "clear", None
 
 
-@cue("noise.clip", needs=("clip",), version="1")
+@cue("noise.clip", needs=("clip",), version="1", models=(MODEL_NPZ, MODEL_JSON))
 def clip_detector(a: Analysis) -> Result:
     """Features of a pretrained image model (CLIP) that a trained head associates with generators."""
     w, h = a.image.size

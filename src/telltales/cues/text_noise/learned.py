@@ -244,7 +244,7 @@ def _strength(score: float, threshold: float) -> float:
     return float(1.0 / (1.0 + np.exp(-abs(score - threshold))))
 
 
-@cue("noise.learned", needs=("rgb",), version="3")
+@cue("noise.learned", needs=("rgb",), version="3", models=("noise_learned.npz", "noise_learned.json"))
 def learned_noise(a: Analysis) -> Result:
     """Low-level pixel statistics a small trained detector associates with generators."""
     if why := a.image.noise_unreliable:

@@ -17,8 +17,9 @@ writes it; ``--data`` may also be given once per manifest). What this does, in o
    and ``web`` conditions of the other folds' images, classes weighted
    equally and families by the square root of their size (``sample_weights``
    of the fusion; ``--pool RECIPE`` makes a recipe's images share one family's
-   weight, while each is still held out with its own family). The image logit is the mean of the global logit and the
-   mean native-crop logit. Out-of-fold AUC per condition picks the set.
+   weight, while each is still held out with its own family). The image
+   logit is the mean of the global logit and the mean native-crop logit.
+   Out-of-fold AUC per condition picks the set.
 4. **Calibration**: Platt scaling of the out-of-fold logits; for each fold's
    own rows, a Platt fit on the other folds' rows only (as the fusion does).
 5. **Thresholds**: generated-evidence above the calibrated p that at most 2%

@@ -14,29 +14,16 @@ ECE a calibrated model would show on these few images.
 from __future__ import annotations
 
 import argparse
-import csv
+import sys
 from pathlib import Path
 
 from telltales.evaluate import metrics, pipeline
 from telltales.fusion import Fusion
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+import all_manifest  # noqa: E402  (one manifest over several, absolute paths)
+
 CONDITIONS = ("asis", "stripped", "web", "thumbnail")
-
-
-def joined_manifest(parts: list[Path], out: Path) -> Path:
-    """One manifest over several materialised recipes, with absolute file paths."""
-    rows = []
-    for folder in parts:
-        with open(folder / "manifest.tsv", newline="", encoding="utf-8") as fh:
-            for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-                rows.append({"file": str((folder / r["file"]).resolve()), "label": r["label"],
-                             "generator": r["generator"], "family": r["family"]})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", required=True, type=Path)
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args(argv)
-    data = joined_manifest([args.ai, args.real], args.work / "manifest.tsv")
+    data = args.work / "manifest.tsv"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    all_manifest.main([str(args.ai / "manifest.tsv"), str(args.real / "manifest.tsv"), "--out", str(data)])
     cues = [c for c, w in Fusion.load().weights.items() if w["w"] or w["w_applicable"]]
     ev = pipeline.evaluate(data, args.work, conditions=CONDITIONS, cues=cues, jobs=args.jobs,
                            n_boot=0, progress=False, write_files=False)

@@ -48,6 +48,7 @@ from typing import Any
 
 from .errors import TelltalesError
 from .findings import Finding, Status
+from .registry import MODEL_MISSING
 
 DEFAULT_FUSION = "fusion.json"
 FORGEABLE = frozenset({"provenance.camera"})
@@ -197,7 +198,7 @@ class Fusion:
             f"{cue} (fitted on version {fitted[cue]}, registered {versions[cue]})"
             for cue, w in sorted(self.weights.items())
             if (w["w"] or w["w_applicable"]) and cue in fitted and cue in versions
-            and str(fitted[cue]) != str(versions[cue]) and not str(versions[cue]).endswith("+missing")
+            and str(fitted[cue]) != str(versions[cue]) and not str(versions[cue]).endswith("+" + MODEL_MISSING)
         ]
 
     def check_versions(self, versions: dict[str, str]) -> None:

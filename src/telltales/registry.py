@@ -48,16 +48,19 @@ _REGISTRY: dict[str, Cue] = {}
 _loaded = False
 
 
+MODEL_MISSING = "missing"  # the digest of a model file that is not installed
+
+
 def model_digest(names: tuple[str, ...], folder: Path | None = None) -> str:
     """The first 12 hex digits of the sha256 of these files of ``telltales/models`` (or of
-    ``folder``), in order; "missing" when one is not there."""
+    ``folder``), in order; :data:`MODEL_MISSING` when one is not there."""
     root = folder if folder is not None else resources.files("telltales.models")
     h = hashlib.sha256()
     for name in names:
         try:
             h.update(root.joinpath(name).read_bytes())
         except OSError:
-            return "missing"
+            return MODEL_MISSING
     return h.hexdigest()[:12]
 
 

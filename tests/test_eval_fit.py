@@ -92,6 +92,39 @@ def test_a_prior_weighted_cue_is_not_fitted_but_weighed_by_its_prior():
     assert all(f["weights"]["provenance.visible-mark"]["w"] == prior for f in result.fold_fusions.values())
 
 
+def test_the_fit_does_not_depend_on_a_prior_weighted_cues_findings():
+    """Whatever the visible mark finds, every weight, calibration, threshold and out-of-fold
+    probability is the same: that is what lets restate_prior_versions skip the refit."""
+    runs = []
+    for seed in (1, 2):
+        rng = np.random.default_rng(seed)
+        recs = synthetic()
+        for r in recs:
+            fires = rng.random() < 0.3
+            r["findings"].append(_f("provenance.visible-mark", "generated-evidence" if fires else "clear",
+                                    0.85 if fires else None))
+        runs.append(fit.fit_fusion(recs, name="test"))
+    a, b = runs
+    for key in ("weights", "calibration", "thresholds", "intercept"):
+        assert a.fusion[key] == b.fusion[key]
+    np.testing.assert_array_equal(a.oof_p, b.oof_p)
+
+
+def test_restating_a_prior_weighted_cues_version_leaves_the_rest_to_a_refit():
+    fused = fit.fit_fusion(synthetic(), name="test").fusion
+    fused["record"]["cues"] = {"good": "1", "noise": "1", "provenance.visible-mark": "4"}
+    registered = {"good": "2", "noise": "1", "provenance.visible-mark": "5"}
+    new = fit.restate_prior_versions(fused, registered, "2026-12-03T00:00:00Z")
+    assert new["record"]["cues"] == {"good": "1", "noise": "1", "provenance.visible-mark": "5"}
+    assert new["record"]["restated"] == [{"cue": "provenance.visible-mark", "from": "4", "to": "5",
+                                          "at": "2026-12-03T00:00:00Z", "why": new["record"]["restated"][0]["why"]}]
+    assert {k: v for k, v in new.items() if k != "record"} == {k: v for k, v in fused.items() if k != "record"}
+    assert fused["record"]["cues"]["provenance.visible-mark"] == "4"  # the input is not changed
+    # the fitted cue that changed still refuses
+    assert Fusion.from_dict(new).version_mismatches(registered) == ["good (fitted on version 1, registered 2)"]
+    assert fit.restate_prior_versions(new, registered, "later") == new  # nothing more to restate
+
+
 def test_out_of_fold_thresholds_keep_false_alarms_at_two_percent():
     """By construction on the pooled out-of-fold predictions, in every condition."""
     recs = synthetic(n_per_family=60, seed=2)
@@ -187,3 +220,32 @@ def test_fusion_with_fitted_weights_reproduces_fit_logits():
     a, b = fus.calibration
     expected = 1 / (1 + np.exp(-(a * model.logit(d)[0] + b)))
     assert fus.combine(findings).p_generated == pytest.approx(expected)
+
+
+def test_restate_priors_script_writes_only_the_prior_weighted_version(tmp_path, capsys):
+    import importlib.util
+    import json
+    from importlib import resources
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "restate_priors", Path(__file__).resolve().parents[1] / "training/restate_priors.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    shipped = json.loads(resources.files("telltales.models").joinpath("fusion.json").read_text(encoding="utf-8"))
+    old = json.loads(json.dumps(shipped))
+    old["record"]["cues"]["provenance.visible-mark"] = "0+0"
+    path = tmp_path / "fusion.json"
+    path.write_text(json.dumps(old))
+    assert script.main(["--fusion", str(path)]) == 0 and json.loads(path.read_text()) == old  # no --write
+    assert script.main(["--fusion", str(path), "--write"]) == 0
+    new = json.loads(path.read_text())
+    from telltales.registry import get
+
+    assert new["record"]["cues"] == old["record"]["cues"] | {
+        "provenance.visible-mark": get("provenance.visible-mark").version}
+    assert new["record"]["restated"][-1]["from"] == "0+0"
+    assert "provenance.visible-mark: 0+0 ->" in capsys.readouterr().out
+    old["record"]["cues"]["noise.jpeg"] = "0"  # a fitted cue: only a refit may change it
+    path.write_text(json.dumps(old))
+    assert script.main(["--fusion", str(path), "--write"]) == 1 and json.loads(path.read_text()) == old

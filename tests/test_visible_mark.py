@@ -367,6 +367,19 @@ def test_sparkle_beside_an_object_is_still_found():
     assert is_sparkle(m), m
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_sparkle_over_an_edge_running_under_it_is_still_found(seed):
+    """An edge under the sparkle (a deck's rim, a horizon) is no plane: the background is
+    inpainted from the pixels around the sparkle, which continues the edge across it."""
+    side, half, dist = 1000, 40.0, 1.2
+    px = scene(side, side, seed=seed).astype(np.float32)
+    px[int(side - dist * half + 0.3 * half):] *= 0.6  # darker below a line just under the centre
+    px = np.clip(px, 0, 255).astype(np.uint8)
+    m = find_sparkle(grey(with_sparkle(px, half, dist)))
+    assert is_sparkle(m), m
+    assert not is_sparkle(find_sparkle(grey(px)))  # the edge alone is not a sparkle
+
+
 def test_a_white_crosshair_overlay_is_not_the_sparkle():
     """A camera's crosshair (four thin white arms around a ring) has four points too."""
     px = np.full((640, 480, 3), (10, 10, 200), np.uint8)

@@ -49,6 +49,7 @@ finds hard (photos of people) weighs as a new source would.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -422,3 +423,28 @@ def to_fusion_dict(
         } | {c: {"w": w, "w_applicable": 0.0} for c, (w, _) in PRIOR_WEIGHTS.items() if c not in model.cues},
         "record": record,
     }
+
+
+def restate_prior_versions(fusion: dict[str, Any], versions: dict[str, str], when: str) -> dict[str, Any]:
+    """``fusion`` with the recorded version of each prior-weighted cue (:data:`PRIOR_WEIGHTS`)
+    set to its registered one in ``versions``, and the change listed under ``record.restated``.
+
+    :func:`design` leaves those cues out, so no weight, calibration or threshold of a fit
+    depends on their findings (``tests/test_eval_fit.py`` checks it): a refit after such a cue
+    changes would record the new version and nothing else. Every other cue is left as it is,
+    so a fitted cue that changed still makes the fusion refuse to load until it is refitted.
+    The locked part's numbers in the record were scored with the old version's findings;
+    whoever restates checks that its findings there did not change (for the visible mark:
+    ``benchmarks/bench_sparkle.py``)."""
+    out = json.loads(json.dumps(fusion))
+    cues = out["record"].setdefault("cues", {})
+    for cue in sorted(PRIOR_WEIGHTS):
+        new = versions.get(cue)
+        if new is None or str(cues.get(cue)) == str(new):
+            continue
+        out["record"].setdefault("restated", []).append(
+            {"cue": cue, "from": cues.get(cue), "to": new, "at": when,
+             "why": "prior-weighted: not in the fit's design, so the fit does not depend on its findings; "
+                    "record.locked was scored with the previous version's findings"})
+        cues[cue] = new
+    return out

@@ -4,8 +4,11 @@
 
 For every image and condition it stores one float16 array (views, blocks, 2, 768):
 the global view and the native crops of ``telltales.analyses.clip.views``, each
-through ``telltales.backbone`` (exactly what the ``noise.clip`` cue computes at
-run time). Conditions:
+through ``telltales.backbone``. One image's views under all its conditions go
+through the backbone in one run, and the backbone's dynamic quantisation makes
+a view's features depend on the others in its run, so these are not exactly
+what the ``noise.clip`` cue computes at run time (``docs/DETECTOR.md``,
+"Batch-dependent features"). Conditions:
 
 * ``asis``: the file as published (``stripped`` has the same pixels);
 * ``web``: long side <= 1024 px, JPEG q80; ``thumbnail``: <= 512 px, JPEG q60

@@ -228,6 +228,8 @@ def test_restate_priors_script_writes_only_the_prior_weighted_version(tmp_path, 
     from importlib import resources
     from pathlib import Path
 
+    from telltales.registry import get
+
     spec = importlib.util.spec_from_file_location(
         "restate_priors", Path(__file__).resolve().parents[1] / "training/restate_priors.py")
     script = importlib.util.module_from_spec(spec)
@@ -240,8 +242,6 @@ def test_restate_priors_script_writes_only_the_prior_weighted_version(tmp_path, 
     assert script.main(["--fusion", str(path)]) == 0 and json.loads(path.read_text()) == old  # no --write
     assert script.main(["--fusion", str(path), "--write"]) == 0
     new = json.loads(path.read_text())
-    from telltales.registry import get
-
     assert new["record"]["cues"] == old["record"]["cues"] | {
         "provenance.visible-mark": get("provenance.visible-mark").version}
     assert new["record"]["restated"][-1]["from"] == "0+0"

@@ -8,9 +8,10 @@ no weight, calibration or threshold; it only makes the shipped fusion refuse to
 load. This prints what would change and, with ``--write``, writes it
 (``telltales.evaluate.fit.restate_prior_versions``). Any other cue whose
 version changed still needs the refit (``training/fit_fusion.py``): it is named
-and nothing is written. Before writing, check that the cue's findings on the
-locked part did not change (for the sparkle: ``benchmarks/bench_sparkle.py``
-on the locked part), since the record's locked numbers were scored with them.
+and nothing is written. Before writing, check whether the cue's findings on the
+locked part changed (for the sparkle: ``benchmarks/bench_sparkle.py`` on the
+locked part): the record's locked numbers were scored with the old ones, so if
+any changed, measure the locked part again (``training/README.md`` says how).
 """
 
 from __future__ import annotations

@@ -433,9 +433,9 @@ def restate_prior_versions(fusion: dict[str, Any], versions: dict[str, str], whe
     depends on their findings (``tests/test_eval_fit.py`` checks it): a refit after such a cue
     changes would record the new version and nothing else. Every other cue is left as it is,
     so a fitted cue that changed still makes the fusion refuse to load until it is refitted.
-    The locked part's numbers in the record were scored with the old version's findings;
-    whoever restates checks that its findings there did not change (for the visible mark:
-    ``benchmarks/bench_sparkle.py``)."""
+    The locked part's numbers in the record were scored with the old version's findings:
+    whoever restates checks whether its findings there changed (for the visible mark:
+    ``benchmarks/bench_sparkle.py``) and, if they did, measures the locked part again."""
     out = json.loads(json.dumps(fusion))
     cues = out["record"].setdefault("cues", {})
     for cue in sorted(PRIOR_WEIGHTS):

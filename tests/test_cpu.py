@@ -50,3 +50,14 @@ def test_ocr_engines_use_this_processes_share(monkeypatch):
     params = ocr._params()
     assert params["EngineConfig.onnxruntime.intra_op_num_threads"] == 1
     assert params["EngineConfig.onnxruntime.inter_op_num_threads"] == 1
+
+
+def test_worker_processes_are_spawned_not_forked():
+    from telltales.cpu import process_pool
+
+    pool = process_pool(1)
+    try:
+        assert pool._mp_context.get_start_method() == "spawn"  # see process_pool's docstring
+        assert pool.submit(os.getpid).result(timeout=120) != os.getpid()
+    finally:
+        pool.shutdown()

@@ -53,6 +53,7 @@ def explodes(a) -> Result:
 @pytest.fixture
 def fake_cues(monkeypatch):
     registry.all_cues()  # load the real ones first, so none registers over the fakes
+    monkeypatch.setattr(cpu, "START_METHOD", "fork")  # workers see the fakes; they run no native model
     for cid, func in ((RED, red_cast), (PLAIN, always_clear), (BOOM, explodes)):
         monkeypatch.setitem(
             registry._REGISTRY, cid,

@@ -176,9 +176,11 @@ def test_a_worker_that_dies_costs_only_its_own_file(tmp_path, monkeypatch):
     """A native crash in one file: the pool is replaced, the file retried once, then an error row."""
     import multiprocessing
 
-    if multiprocessing.get_start_method() != "fork":
+    if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("the crashing cue is registered in this process only; workers must be forked")
-    from telltales import registry
+    from telltales import cpu, registry
+
+    monkeypatch.setattr(cpu, "START_METHOD", "fork")  # the worker runs only the fake cue, no native model
     from telltales.findings import Result
 
     def crash_on_13px(a):
@@ -199,3 +201,21 @@ def test_a_worker_that_dies_costs_only_its_own_file(tmp_path, monkeypatch):
     assert len(rows) == 6 == s.analysed
     assert "crashed" in rows["crash.png"]["error"]
     assert all(rows[f"ok{i}.png"]["error"] is None for i in range(5))
+
+
+def test_parallel_scan_after_the_parent_ran_the_ocr(tmp_path):
+    """Workers are spawned, not forked: a parent whose OCR (onnxruntime) session already ran,
+    like a notebook that inspected an image first, once hung a forked worker on a lock."""
+    import threading
+
+    import telltales
+
+    telltales.inspect(picture(320, 240, seed=1), cues=["provenance.visible-mark"])  # the OCR runs here
+    d = _folder(tmp_path, 4)
+    out = tmp_path / "out.jsonl"
+    done: list = []
+    t = threading.Thread(target=lambda: done.append(
+        scan([str(d)], out, jobs=2, cues=["provenance.visible-mark"], progress=False)), daemon=True)
+    t.start()
+    t.join(timeout=300)
+    assert done and done[0].analysed == 5, "the parallel scan did not finish"

@@ -12,6 +12,9 @@ they spend the machine spinning.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 ENV = "TELLTALES_THREADS"
 
@@ -34,7 +37,29 @@ def share_cores(n: int | None) -> None:
     """Limit this worker process's native threads to ``n`` (None: leave the default).
 
     Only through the environment, read when a model session is created: OpenCV's
-    thread pool must not be touched in a forked worker (``cv2.setNumThreads`` there can
+    thread pool must not be touched in a worker (``cv2.setNumThreads`` there can
     deadlock on a lock the parent's pool held at the fork)."""
     if n:
         os.environ[ENV] = str(n)
+
+
+# how worker processes start (see process_pool); tests that put a fake cue into the parent's
+# registry for the workers to run set "fork", and run no native model in those workers
+START_METHOD = "spawn"
+
+
+def process_pool(workers: int, initializer: Callable[..., Any] | None = None,
+                 initargs: tuple = ()) -> ProcessPoolExecutor:
+    """``workers`` worker processes started with :data:`START_METHOD` ("spawn"), for every
+    pool telltales runs.
+
+    A forked worker inherits the parent's native thread pools (onnxruntime's, OpenCV's)
+    with their locks in whatever state they were at the fork, so a parent that has
+    already run the OCR or the backbone (a notebook that inspected an image, a server, a
+    test session) can hang its workers for good: a scan's worker was seen blocked on a
+    mutex in the OCR's onnxruntime session. A spawned worker starts clean, at the cost of
+    importing telltales once (about a second)."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(START_METHOD),
+                               initializer=initializer, initargs=initargs)

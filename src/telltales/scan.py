@@ -19,13 +19,13 @@ import stat
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cpu import share_cores, worker_share
+from .cpu import process_pool, share_cores, worker_share
 from .errors import TelltalesError
 from .limits import DEFAULT_MAX_PIXELS
 from .progress import Progress
@@ -440,7 +440,7 @@ def _run_parallel(todo: Iterator[str], jobs: int, options: dict[str, Any], write
     retry: list[str] = []
     exhausted = False
     while True:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_pool_worker, initargs=(options,))
+        pool = process_pool(jobs, _init_pool_worker, (options,))
         inflight: dict[Future, str] = {}
         try:
             while True:

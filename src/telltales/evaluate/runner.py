@@ -26,7 +26,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,7 +254,7 @@ def _parallel(
     attempts: Counter = Counter()
     exhausted = False
     while True:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options,))
+        pool = cpu.process_pool(jobs, _init_worker, (options,))
         inflight: dict[Future, Task] = {}
         try:
             while True:

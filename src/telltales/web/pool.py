@@ -15,6 +15,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from ..cpu import process_pool
+
 PREVIEW_SIDE = 1600
 
 _FUSION: Any = None
@@ -127,12 +129,7 @@ class AnalysisPool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            import multiprocessing
-
-            # spawn: a forked child of a threaded server can inherit held locks
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=self._initializer, initargs=self._initargs)
+            self._executor = process_pool(self.workers, self._initializer, self._initargs)
         return self._executor
 
     def _release(self, _: Future) -> None:

@@ -16,9 +16,10 @@ this computes the as-published image logit of the shipped head three ways:
 * ``one view``: each view alone (what no batch can change).
 
 and prints the median and largest difference from ``training``, how many
-images' status (``clip_detector.judge``) differs, the spread of the logit over
-the images for scale, and the backbone's time per view batched and one at a
-time. Nothing here is fitted or tuned.
+images' status (``clip_detector.judge``) differs, the AUC and TPR at 2% FPR of
+each (when the images hold both classes), the spread of the logit over the
+images for scale, and the backbone's time per view batched and one at a time.
+Nothing here is fitted or tuned.
 """
 
 from __future__ import annotations
@@ -65,29 +66,33 @@ def logits(path: str) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     from telltales.cues.text_noise import clip_detector as C
-    from telltales.evaluate import manifest
+    from telltales.evaluate import manifest, metrics
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="a manifest (training/all_manifest.py) or a folder")
-    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--n", type=int, default=40, help="how many images (0: all)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     items = list(manifest.load(args.data).items)
     random.Random(args.seed).shuffle(items)
     model = C.load_model()
-    rows = [logits(it.path) for it in items[: args.n]]
+    items = items[: args.n] if args.n else items
+    rows = [logits(it.path) | {"label": it.label} for it in items]
     ref = np.array([r["training"] for r in rows])
 
     def status(z: float) -> str:
         return C.judge(model.probability(z), model)[0]
 
     print(f"{len(rows)} images; image logit, spread over them (sd) {ref.std():.2f}")
-    print(f"{'features':10s} {'median |d|':>11s} {'max |d|':>8s} {'status differs':>15s}")
-    for k in ("cue", "one view"):
+    y = [r["label"] for r in rows]
+    print(f"{'features':10s} {'median |d|':>11s} {'max |d|':>8s} {'status differs':>15s} {'AUC':>6s} {'TPR@2%':>7s}")
+    for k in ("training", "cue", "one view"):
         z = np.array([r[k] for r in rows])
         d = np.abs(z - ref)
         flips = sum(status(a) != status(b) for a, b in zip(z, ref, strict=True))
-        print(f"{k:10s} {np.median(d):11.3f} {d.max():8.3f} {flips:9d} / {len(rows)}")
+        auc, tpr = metrics.roc_auc(y, z), metrics.tpr_at_fpr(y, z, 0.02)
+        print(f"{k:10s} {np.median(d):11.3f} {d.max():8.3f} {flips:9d} / {len(rows):<3d} "
+              f"{'' if auc is None else f'{auc:6.3f}'} {'' if tpr is None else f'{tpr:7.2f}'}")
     views = sum(r["views"] for r in rows)
     print(f"backbone time per view: the image's views in one batch {1000 * sum(r['s cue'] for r in rows) / views:.0f} ms, "
           f"one view per run {1000 * sum(r['s one view'] for r in rows) / views:.0f} ms")

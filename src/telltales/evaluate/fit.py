@@ -48,8 +48,8 @@ finds hard (photos of people) weighs as a new source would.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -436,7 +436,7 @@ def restate_prior_versions(fusion: dict[str, Any], versions: dict[str, str], whe
     The locked part's numbers in the record were scored with the old version's findings:
     whoever restates checks whether its findings there changed (for the visible mark:
     ``benchmarks/bench_sparkle.py``) and, if they did, measures the locked part again."""
-    out = json.loads(json.dumps(fusion))
+    out = copy.deepcopy(fusion)
     cues = out["record"].setdefault("cues", {})
     for cue in sorted(PRIOR_WEIGHTS):
         new = versions.get(cue)
